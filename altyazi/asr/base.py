@@ -1,0 +1,46 @@
+"""The interface every ASR backend implements, so links of the fallback chain are interchangeable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..segments import Word
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class Piece:
+    """One VAD piece to transcribe: its id, times (s) and samples (16 kHz float32)."""
+
+    id: int
+    start: float
+    end: float
+    audio: np.ndarray
+
+
+@dataclass
+class Transcript:
+    """A backend's answer for one piece; word times are absolute (episode) seconds."""
+
+    text: str
+    words: list[Word] = field(default_factory=list)
+    language: str | None = None
+    language_probability: float | None = None
+
+
+class ASRBackend(Protocol):
+    name: str                  # chain link name, e.g. "faster-whisper"
+    gives_word_times: bool     # False: the aligner must time the words
+
+    def load(self) -> None:
+        """Load the model (in this process). Raises ModelMissingError / GPUMemoryError / others."""
+
+    def transcribe(self, pieces: list[Piece], **looser: object) -> list[Transcript]:
+        """Transcribe each piece on its own, one Transcript per piece, in order."""
+
+    def close(self) -> None:
+        """Drop the model and free (V)RAM."""

@@ -1,0 +1,133 @@
+"""`altyazi`: the console command for those who prefer it to make.
+
+    altyazi run URL_OR_FILE [--asr voxtral-mini] [--profile offline] [--debug]
+    altyazi batch list.txt
+    altyazi demo | setup | setup-models
+
+It only writes episode rows and calls Snakemake: the workflow is the single source of behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .episodes import add_episode, load_episodes
+from .errors import AltyaziError
+
+ASR_LINKS = ["voxtral-small", "voxtral-mini", "faster-whisper"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def config_overrides(profile: str | None = None, asr: str | None = None, extra: list[str] | None = None) -> list[str]:
+    """Model options -> Snakemake ``--config`` items (no YAML editing for a one-off run).
+
+    ``asr`` names the first link of the chain: the chain starts there and keeps the later links
+    as fallbacks (``voxtral-mini`` -> [voxtral-mini, faster-whisper]).
+    """
+    items = []
+    if profile:
+        items.append(f"profile={profile}")
+    if asr:
+        if asr not in ASR_LINKS:
+            raise AltyaziError(f"unknown ASR backend {asr!r}", hint=f"Choose one of {', '.join(ASR_LINKS)}.")
+        items.append("asr={chain: [%s]}" % ", ".join(ASR_LINKS[ASR_LINKS.index(asr):]))
+    items.extend(extra or [])
+    return ["--config", *items] if items else []
+
+
+def snakemake_cmd(targets: list[str], overrides: list[str], cores: str = "all", keep_going: bool = False,
+                  extra: list[str] | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", cores, "--resources", "gpu=1",
+           "--rerun-incomplete", "--printshellcmds"]
+    if keep_going:
+        cmd.append("--keep-going")
+    return cmd + list(extra or []) + overrides + targets
+
+
+def _targets(episodes: list[str], results: str = "results") -> list[str]:
+    return [f"{results}/{ep}/{ep}.fr.srt" for ep in episodes]
+
+
+def _run(cmd: list[str], debug: bool) -> int:
+    env = dict(os.environ)
+    if debug:
+        env["ALTYAZI_DEBUG"] = "1"
+    print("+ " + " ".join(cmd), file=sys.stderr)
+    return subprocess.call(cmd, env=env)
+
+
+def cmd_run(args) -> int:
+    ep = add_episode(args.sheet, args.source, episode=args.episode, title=args.title or "")
+    print(f"episode {ep}: {args.source}", file=sys.stderr)
+    over = config_overrides(args.profile, args.asr, [f"episodes={args.sheet}"])
+    rc = _run(snakemake_cmd(_targets([ep]), over, extra=args.snakemake_args), args.debug)
+    if rc == 0:
+        print(f"French subtitles: results/{ep}/{ep}.fr.srt")
+    return rc
+
+
+def cmd_batch(args) -> int:
+    episodes = []
+    for line in Path(args.file).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            episodes.append(add_episode(args.sheet, line))
+    if not episodes:
+        raise AltyaziError(f"{args.file} lists no URL or path", hint="Put one URL or file path per line.")
+    over = config_overrides(args.profile, args.asr, [f"episodes={args.sheet}"])
+    rc = _run(snakemake_cmd(_targets(episodes), over, keep_going=True, extra=args.snakemake_args), args.debug)
+    for ep in episodes:
+        srt_path = Path(f"results/{ep}/{ep}.fr.srt")
+        print(f"{ep}: {'done ' + str(srt_path) if srt_path.is_file() else 'FAILED (see logs/*/' + ep + '.log)'}")
+    return rc
+
+
+def cmd_check(args) -> int:
+    eps = load_episodes(args.sheet)
+    print(f"{args.sheet}: {len(eps)} valid episode row(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="altyazi", description="Turkish TV-drama episodes -> French .srt subtitles, "
+                                "fully local (a thin wrapper around the Snakemake workflow).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--profile", choices=["production", "offline"], help="model profile (config.yaml `profiles`)")
+        sp.add_argument("--asr", choices=ASR_LINKS, help="first ASR backend of the fallback chain")
+        sp.add_argument("--sheet", default="episodes.tsv", help="episode sheet to add rows to (default episodes.tsv)")
+        sp.add_argument("--debug", action="store_true", help="debug-level logs")
+        sp.add_argument("snakemake_args", nargs="*", help="extra Snakemake arguments after `--`")
+
+    r = sub.add_parser("run", help="subtitle one episode: a URL (YouTube...) or a local media file")
+    r.add_argument("source", help="URL or local file path")
+    r.add_argument("--episode", help="episode id (default: the video id or file name)")
+    r.add_argument("--title", help="title shown in the report")
+    common(r)
+    r.set_defaults(func=cmd_run)
+    b = sub.add_parser("batch", help="subtitle every URL/path listed in FILE (one a line); failures don't stop the rest")
+    b.add_argument("file")
+    common(b)
+    b.set_defaults(func=cmd_batch)
+    c = sub.add_parser("check", help="validate the episode sheet")
+    c.add_argument("--sheet", default="episodes.tsv")
+    c.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AltyaziError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

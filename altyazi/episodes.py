@@ -1,0 +1,151 @@
+"""The episode sheet (``episodes.tsv``): load, validate row by row, add rows.
+
+Validation happens before any rule runs; every problem names its row, so a user fixes the sheet
+without reading a traceback. Sources are never passed to a shell (yt-dlp's Python API is used).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import yaml
+
+from .errors import ConfigError
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+COLUMNS = ("episode", "source", "title")
+# Characters that have no business in a URL a user pastes; `$` and `()` are legal URL characters
+# and are harmless because no shell ever sees a source.
+_BAD_URL_CHARS = re.compile(r"[\s`\"'<>\\\x00-\x1f]")
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "episodes.schema.yaml"
+
+
+@dataclass(frozen=True)
+class Episode:
+    episode: str
+    source: str
+    title: str = ""
+
+    @property
+    def is_url(self) -> bool:
+        return is_url(self.source)
+
+
+def is_url(source: str) -> bool:
+    return urlparse(source).scheme in {"http", "https"}
+
+
+def _check_row(row: dict, lineno: int, base_dir: Path, schema: dict | None) -> Episode:
+    where = f"episodes.tsv line {lineno}"
+    ep = (row.get("episode") or "").strip()
+    src = (row.get("source") or "").strip()
+    title = (row.get("title") or "").strip()
+    label = f"{where} (episode {ep!r})" if ep else where
+    if not ep:
+        raise ConfigError(f"{where}: the 'episode' id is empty")
+    if not ID_PATTERN.match(ep):
+        raise ConfigError(f"{label}: invalid id; use letters, digits, '_' or '-' only "
+                          f"(no spaces, slashes or dots), starting with a letter or digit")
+    if not src:
+        raise ConfigError(f"{label}: the 'source' is empty; give a URL or a local file path")
+    if schema is not None:
+        import jsonschema
+
+        record = {"episode": ep, "source": src} | ({"title": title} if title else {})
+        try:
+            jsonschema.validate(record, schema)
+        except jsonschema.ValidationError as err:
+            raise ConfigError(f"{label}: {err.message}") from None
+    if is_url(src):
+        if _BAD_URL_CHARS.search(src) or not urlparse(src).netloc:
+            raise ConfigError(f"{label}: {src!r} is not a valid URL (spaces, quotes or control characters)")
+    elif re.match(r"^[a-z][a-z0-9+.-]*://", src, re.I):
+        raise ConfigError(f"{label}: unsupported URL scheme in {src!r}; use http(s) or a local path")
+    else:
+        path = Path(src) if os.path.isabs(src) else base_dir / src
+        if not path.is_file():
+            raise ConfigError(f"{label}: local file {src!r} does not exist (looked at {path})")
+    return Episode(ep, src, title)
+
+
+def load_episodes(path: str | os.PathLike, base_dir: str | os.PathLike | None = None) -> list[Episode]:
+    """Read and validate ``path``; relative local sources are resolved against ``base_dir`` (cwd)."""
+    path = Path(path)
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    if not path.is_file():
+        raise ConfigError(f"episode sheet {path} not found",
+                          hint="Create it with a header line `episode<TAB>source<TAB>title`, or use `make run URL=...`.")
+    schema = yaml.safe_load(SCHEMA_PATH.read_text()) if SCHEMA_PATH.is_file() else None
+    lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise ConfigError(f"{path} is empty: it needs a header line `episode<TAB>source<TAB>title`")
+    header_no, header = lines[0]
+    columns = [c.strip() for c in header.split("\t")]
+    missing = [c for c in ("episode", "source") if c not in columns]
+    if missing:
+        raise ConfigError(f"{path} line {header_no}: missing column(s) {', '.join(missing)}; "
+                          f"the header must be tab-separated: episode, source[, title] (found {columns})")
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        raise ConfigError(f"{path} line {header_no}: unknown column(s) {', '.join(unknown)}")
+    episodes: list[Episode] = []
+    seen: dict[str, int] = {}
+    for lineno, line in lines[1:]:
+        cells = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
+        if len(cells) > len(columns):
+            raise ConfigError(f"episodes.tsv line {lineno}: {len(cells)} cells for {len(columns)} columns "
+                              f"(a stray tab?)")
+        row = dict(zip(columns, cells))
+        episode = _check_row(row, lineno, base, schema)
+        if episode.episode in seen:
+            raise ConfigError(f"episodes.tsv line {lineno}: duplicate episode id {episode.episode!r} "
+                              f"(first on line {seen[episode.episode]})")
+        seen[episode.episode] = lineno
+        episodes.append(episode)
+    return episodes
+
+
+def episode_id_for(source: str) -> str:
+    """A readable, valid id for a URL or file: the YouTube video id, else the file/URL stem."""
+    if is_url(source):
+        parsed = urlparse(source)
+        vid = parse_qs(parsed.query).get("v", [""])[0]
+        if not vid and parsed.netloc.endswith("youtu.be"):
+            vid = parsed.path.strip("/")
+        stem = vid or Path(parsed.path).stem or parsed.netloc
+    else:
+        stem = Path(source).stem
+    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_") or "episode"
+    if not clean[0].isalnum():
+        clean = "ep" + clean
+    return clean[:80]
+
+
+def add_episode(sheet: str | os.PathLike, source: str, episode: str | None = None, title: str = "") -> str:
+    """Append a row for ``source`` to ``sheet`` unless one exists; return the episode id."""
+    sheet = Path(sheet)
+    if sheet.is_file() and sheet.read_text().strip():
+        for ep in load_episodes(sheet):
+            if ep.source == source and (episode is None or ep.episode == episode):
+                return ep.episode
+        existing = {ep.episode for ep in load_episodes(sheet)}
+    else:
+        sheet.write_text("episode\tsource\ttitle\n", encoding="utf-8")
+        existing = set()
+    ep_id = episode or episode_id_for(source)
+    base, n = ep_id, 2
+    while ep_id in existing:
+        ep_id, n = f"{base}-{n}", n + 1
+    _check_row({"episode": ep_id, "source": source, "title": title}, 0, Path.cwd(), None)
+    text = sheet.read_text(encoding="utf-8")
+    with open(sheet, "a", encoding="utf-8") as fh:
+        if text and not text.endswith("\n"):
+            fh.write("\n")
+        fh.write(f"{ep_id}\t{source}\t{title}\n")
+    return ep_id

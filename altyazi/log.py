@@ -1,0 +1,100 @@
+"""One logging setup for every stage: timestamped, coloured on a terminal, plain in log files.
+
+``make debug`` (or ``ALTYAZI_DEBUG=1``) turns on debug level. The debug switch is read from the
+environment, not from config.yaml, so toggling it never makes Snakemake rerun a stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+LOGGER_NAME = "altyazi"
+_FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(name)s] %(message)s"
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("ALTYAZI_DEBUG", "").lower() in {"1", "true", "yes", "on"}
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    return logging.getLogger(LOGGER_NAME if not name else f"{LOGGER_NAME}.{name}")
+
+
+def setup_logging(log_file: str | os.PathLike | None = None, debug: bool | None = None) -> logging.Logger:
+    """Configure the ``altyazi`` logger: rich console on stderr, plain text in ``log_file``."""
+    debug = debug_enabled() if debug is None else debug
+    level = logging.DEBUG if debug else logging.INFO
+    root = get_logger()
+    root.setLevel(level)
+    root.propagate = False
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+
+    console: logging.Handler
+    try:
+        from rich.console import Console
+        from rich.logging import RichHandler
+
+        console = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False,
+                              log_time_format="[%Y-%m-%d %H:%M:%S]", markup=False)
+        console.setFormatter(logging.Formatter("%(message)s"))
+    except ImportError:  # rich is a dependency; keep logs alive if an env lacks it
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter(_FILE_FORMAT))
+    console.setLevel(level)
+    root.addHandler(console)
+
+    if log_file:
+        os.makedirs(os.path.dirname(os.path.abspath(log_file)), exist_ok=True)
+        fh = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+        fh.setFormatter(logging.Formatter(_FILE_FORMAT))
+        fh.setLevel(level)
+        root.addHandler(fh)
+    return root
+
+
+def progress(items: Iterable[T], total: int | None = None, description: str = "working",
+             logger: logging.Logger | None = None) -> Iterator[T]:
+    """Iterate with a progress bar on a terminal; in log files, a line every ~10 %."""
+    logger = logger or get_logger()
+    if total is None:
+        try:
+            total = len(items)  # type: ignore[arg-type]
+        except TypeError:
+            total = None
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            for item in items:
+                yield item
+                bar.advance(task)
+        return
+    step = max(1, (total or 10) // 10)
+    for i, item in enumerate(items, 1):
+        yield item
+        if total and (i % step == 0 or i == total):
+            logger.info("%s: %d/%d (%d%%)", description, i, total, 100 * i // total)
+
+
+@contextmanager
+def timed(what: str, logger: logging.Logger | None = None) -> Iterator[dict]:
+    """Log how long a block took; the dict receives ``seconds``."""
+    logger = logger or get_logger()
+    info: dict = {}
+    t0 = time.perf_counter()
+    try:
+        yield info
+    finally:
+        info["seconds"] = time.perf_counter() - t0
+        logger.debug("%s took %.2f s", what, info["seconds"])

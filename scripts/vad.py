@@ -1,0 +1,23 @@
+"""Snakemake script: silero-vad speech pieces -> segments.json."""
+from altyazi.audio import load_wav
+from altyazi.io import atomic_write_json
+from altyazi.stage import run_stage
+from altyazi.vad import VadOptions, detect_speech, silero_version
+
+
+def main(smk, log):
+    audio = load_wav(smk.input.wav)
+    opts = VadOptions(**smk.params.options)
+    pieces = detect_speech(audio, opts)
+    duration = audio.size / 16000
+    speech = sum(p["end"] - p["start"] for p in pieces)
+    atomic_write_json(smk.output.segments, {
+        "audio": str(smk.input.wav), "duration": round(duration, 3),
+        "vad": {"model": silero_version(), **vars(opts)}, "segments": pieces})
+    log.info("vad done: %d speech pieces, %.1f s of speech in %.1f s of audio (%.0f%%)",
+             len(pieces), speech, duration, 100 * speech / duration if duration else 0)
+    if not pieces:
+        log.warning("no speech found: the subtitles of this episode will be empty")
+
+
+run_stage("vad", snakemake, main)  # noqa: F821
