@@ -6,6 +6,7 @@ whose settings changed (a translation setting reruns translate and subtitles, no
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 ASR_MODEL_ROLES = ("voxtral-small", "voxtral-mini", "faster-whisper", "aligner")
@@ -15,17 +16,31 @@ def profile(config: dict) -> dict:
     return config["profiles"][config["profile"]]
 
 
-def asr_settings(config: dict) -> dict[str, Any]:
+def resolve_path(ref: str | None, base_dir: str | None) -> str | None:
+    """A relative path that exists under the workflow folder (``models/...``, ``glossary.tsv``) is made
+    absolute there, so a run in another working directory (``snakemake -d``) finds the same files.
+    Hub ids (``org/name``) and size names (``large-v3``) are returned unchanged."""
+    if not ref or not base_dir or os.path.isabs(ref) or os.path.exists(ref):
+        return ref
+    candidate = os.path.join(base_dir, ref)
+    return candidate if os.path.exists(candidate) else ref
+
+
+def asr_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
     prof = profile(config)
     asr = dict(config.get("asr", {}))
     chain = asr.pop("chain", None) or prof["asr_chain"]
-    models = {role: prof["models"].get(role) for role in ASR_MODEL_ROLES}
+    models = {role: resolve_path(prof["models"].get(role), base_dir) for role in ASR_MODEL_ROLES}
     return {"chain": list(chain), "models": models, **asr}
 
 
-def translate_settings(config: dict) -> dict[str, Any]:
+def translate_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
     prof = profile(config)
-    return {"model": prof["models"]["translator"], **config.get("translate", {})}
+    settings = {"model": resolve_path(prof["models"]["translator"], base_dir), **config.get("translate", {})}
+    for key in ("glossary",):
+        if settings.get(key):
+            settings[key] = resolve_path(settings[key], base_dir)
+    return settings
 
 
 def asr_vram_gb(config: dict) -> int:

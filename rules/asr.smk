@@ -5,7 +5,7 @@ rule asr:
     output:
         tr=episode_dir("tr.json"),
     params:
-        settings=asr_settings(config),
+        settings=asr_settings(config, workflow.basedir),
     log:
         "logs/asr/{episode}.log",
     benchmark:

@@ -4,7 +4,7 @@ rule translate:
     output:
         fr=episode_dir("fr.json"),
     params:
-        settings=translate_settings(config),
+        settings=translate_settings(config, workflow.basedir),
     log:
         "logs/translate/{episode}.log",
     benchmark:
