@@ -53,7 +53,7 @@ def music(seconds: float, seed: int = 0) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def noise(seconds: float, seed: int = 1, level: float = 0.02) -> np.ndarray:
+def noise(seconds: float, seed: int = 1, level: float = 0.0056) -> np.ndarray:
     return np.random.default_rng(seed).normal(0, level, int(seconds * SAMPLE_RATE)).astype(np.float32)
 
 
@@ -75,9 +75,22 @@ def trim_silence(audio: np.ndarray, level: float = 0.01) -> np.ndarray:
     return audio[loud[0]:loud[-1] + 1] if loud.size else audio[:0]
 
 
+def level_to(audio: np.ndarray, rms_db: float, peak: float = 0.95) -> np.ndarray:
+    """Scale ``audio`` to ``rms_db`` dBFS RMS, without letting the peak exceed ``peak``."""
+    rms = float(np.sqrt(np.mean(audio ** 2))) if audio.size else 0.0
+    if rms <= 0:
+        return audio
+    gain = min(10 ** (rms_db / 20) / rms, peak / float(np.max(np.abs(audio))))
+    return (audio * gain).astype(np.float32)
+
+
 def build_episode(layout: list[tuple], clips_dir: str | Path, out_wav: str | Path,
-                  truth_json: str | Path | None = None) -> list[Part]:
-    """Concatenate ``layout`` items: ("clip", name), ("tts", text), ("music"|"noise"|"silence", secs)."""
+                  truth_json: str | Path | None = None, speech_rms_db: float | None = -30.0) -> list[Part]:
+    """Concatenate ``layout`` items: ("clip", name), ("tts", text), ("music"|"noise"|"silence", secs).
+
+    Speech items are levelled to ``speech_rms_db`` dBFS (as a broadcast mix evens out dialogue: the
+    source clips range from -26 to -40 dBFS); noise sits at -45 dBFS RMS, music at about -18 dBFS.
+    """
     clips_dir = Path(clips_dir)
     texts = read_transcripts(clips_dir / "transcripts.tsv") if (clips_dir / "transcripts.tsv").is_file() else {}
     chunks: list[np.ndarray] = []
@@ -97,6 +110,8 @@ def build_episode(layout: list[tuple], clips_dir: str | Path, out_wav: str | Pat
             audio, text, name = np.zeros(int(item[1] * SAMPLE_RATE), np.float32), "", "silence"
         else:
             raise ValueError(f"unknown layout item {item!r}")
+        if kind in ("clip", "tts") and speech_rms_db is not None:
+            audio = level_to(audio, speech_rms_db)
         dur = audio.size / SAMPLE_RATE
         parts.append(Part(kind, round(pos, 3), round(pos + dur, 3), text, name))
         chunks.append(audio)

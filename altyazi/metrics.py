@@ -1,0 +1,31 @@
+"""Accuracy measures shared by tests, the ASR measurements and the benchmark."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+
+def normalize_turkish(text: str) -> str:
+    """Lowercase with Turkish casing (I->ı, İ->i), drop punctuation, squeeze spaces."""
+    text = unicodedata.normalize("NFC", text).replace("I", "ı").replace("İ", "i").lower()
+    text = re.sub(r"[’'`]", "", text)  # Anadolu'dan -> anadoludan, as subtitles vary on apostrophes
+    text = re.sub(r"[^\w\s]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus WER (jiwer) after :func:`normalize_turkish`; empty references are skipped."""
+    import jiwer
+
+    pairs = [(normalize_turkish(r), normalize_turkish(h)) for r, h in zip(references, hypotheses)]
+    pairs = [(r, h) for r, h in pairs if r]
+    if not pairs:
+        return 0.0
+    return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))
+
+
+def text_in_span(segments: list[dict], start: float, end: float) -> str:
+    """Text of the segments whose midpoint lies in [start, end] (seconds)."""
+    return " ".join(s.get("text", "") for s in segments
+                    if start <= (s["start"] + s["end"]) / 2 <= end and s.get("text"))
