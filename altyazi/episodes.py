@@ -73,14 +73,28 @@ def _check_row(row: dict, lineno: int, base_dir: Path, schema: dict | None) -> E
     return Episode(ep, src, title)
 
 
-def load_episodes(path: str | os.PathLike, base_dir: str | os.PathLike | None = None) -> list[Episode]:
-    """Read and validate ``path``; relative local sources are resolved against ``base_dir`` (cwd)."""
-    path = Path(path)
-    base = Path(base_dir) if base_dir is not None else Path.cwd()
+@dataclass(frozen=True)
+class RowProblem:
+    """A sheet row that cannot run: its line number, its id when it has a readable one, the message."""
+
+    line: int
+    episode: str
+    message: str
+
+
+@dataclass
+class Sheet:
+    """The valid episodes of a sheet and the problems of its invalid rows (each row stands alone)."""
+
+    episodes: list[Episode]
+    problems: list[RowProblem]
+
+
+def _read_header(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
+    """The sheet's columns and its data lines; a broken header is fatal (no row can be read)."""
     if not path.is_file():
         raise ConfigError(f"episode sheet {path} not found",
                           hint="Create it with a header line `episode<TAB>source<TAB>title`, or use `make run URL=...`.")
-    schema = yaml.safe_load(SCHEMA_PATH.read_text()) if SCHEMA_PATH.is_file() else None
     lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
@@ -94,21 +108,54 @@ def load_episodes(path: str | os.PathLike, base_dir: str | os.PathLike | None = 
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise ConfigError(f"{path} line {header_no}: unknown column(s) {', '.join(unknown)}")
+    return columns, lines[1:]
+
+
+def read_sheet(path: str | os.PathLike, base_dir: str | os.PathLike | None = None) -> Sheet:
+    """Read ``path`` row by row: valid rows become episodes, invalid ones become problems.
+
+    A bad row never stops the good ones (the workflow turns each problem into a failing job, so
+    ``--keep-going`` still finishes the rest). A broken header raises :class:`ConfigError`.
+    Relative local sources are resolved against ``base_dir`` (default: the current directory).
+    """
+    path = Path(path)
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    columns, lines = _read_header(path)
+    schema = yaml.safe_load(SCHEMA_PATH.read_text()) if SCHEMA_PATH.is_file() else None
     episodes: list[Episode] = []
+    problems: list[RowProblem] = []
     seen: dict[str, int] = {}
-    for lineno, line in lines[1:]:
+    for lineno, line in lines:
         cells = next(csv.reader([line], delimiter="\t", quoting=csv.QUOTE_NONE))
-        if len(cells) > len(columns):
-            raise ConfigError(f"episodes.tsv line {lineno}: {len(cells)} cells for {len(columns)} columns "
-                              f"(a stray tab?)")
         row = dict(zip(columns, cells))
-        episode = _check_row(row, lineno, base, schema)
-        if episode.episode in seen:
-            raise ConfigError(f"episodes.tsv line {lineno}: duplicate episode id {episode.episode!r} "
-                              f"(first on line {seen[episode.episode]})")
+        raw_id = (row.get("episode") or "").strip()
+        try:
+            if len(cells) > len(columns):
+                raise ConfigError(f"episodes.tsv line {lineno}: {len(cells)} cells for {len(columns)} "
+                                  f"columns (a stray tab?)")
+            absent = [c for c in ("episode", "source") if columns.index(c) >= len(cells)]
+            if absent:
+                raise ConfigError(f"episodes.tsv line {lineno}: missing column(s) {', '.join(absent)} "
+                                  f"({len(cells)} cell(s) for the header's {len(columns)}; separate cells "
+                                  f"with a TAB, not spaces)")
+            episode = _check_row(row, lineno, base, schema)
+            if episode.episode in seen:
+                raise ConfigError(f"episodes.tsv line {lineno}: duplicate episode id {episode.episode!r} "
+                                  f"(first on line {seen[episode.episode]}); this row is skipped")
+        except ConfigError as err:
+            problems.append(RowProblem(lineno, raw_id if ID_PATTERN.match(raw_id) else "", str(err)))
+            continue
         seen[episode.episode] = lineno
         episodes.append(episode)
-    return episodes
+    return Sheet(episodes, problems)
+
+
+def load_episodes(path: str | os.PathLike, base_dir: str | os.PathLike | None = None) -> list[Episode]:
+    """Read and validate ``path`` strictly: the first invalid row raises :class:`ConfigError`."""
+    sheet = read_sheet(path, base_dir)
+    if sheet.problems:
+        raise ConfigError(sheet.problems[0].message.split("\n  -> ")[0])
+    return sheet.episodes
 
 
 def episode_id_for(source: str) -> str:
@@ -149,3 +196,15 @@ def add_episode(sheet: str | os.PathLike, source: str, episode: str | None = Non
             fh.write("\n")
         fh.write(f"{ep_id}\t{source}\t{title}\n")
     return ep_id
+
+
+def report_row_problem(problem: RowProblem, log_file: str | os.PathLike) -> None:
+    """The job of an invalid sheet row: write its message to ``log_file`` and fail with it.
+
+    Each invalid row fails as its own job, so the user sees the message in Snakemake's error
+    summary and the exit status is non-zero, while the valid episodes of the batch still run.
+    """
+    log_file = Path(log_file)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text(problem.message + "\n", encoding="utf-8")
+    raise ConfigError(problem.message.split("\n  -> ")[0])

@@ -1,20 +1,33 @@
 """GPU helper: free/total VRAM (pynvml), batch sizes from free VRAM, forced release, usage logging.
 
 Without a GPU or NVML every call degrades to a clear "no GPU" answer, logged once per process.
-Tests inject numbers at the boundary by monkeypatching :func:`query_devices`.
+
+Simulation (tests, and trying batch sizes on a machine without the card): when the environment
+variable ``ALTYAZI_FAKE_GPU`` holds JSON such as ``{"free_gib": 8, "total_gib": 24}`` (or a list
+of such objects, optional ``"name"``), :func:`query_devices` reports those devices instead of asking
+NVML, and says so once in the log. It is never set by the project; unset, NVML is the only source.
+It changes what the helpers *report*, not what torch can use (:func:`cuda_available` is unaffected).
 """
 
 from __future__ import annotations
 
 import gc
+import json
+import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
+
+from .errors import ConfigError, GPUMemoryError
 
 from .log import get_logger
 
 log = get_logger("gpu")
 GiB = 1024 ** 3
+FAKE_GPU_ENV = "ALTYAZI_FAKE_GPU"
 _no_gpu_logged = False
+_fake_logged = False
 
 
 @dataclass(frozen=True)
@@ -40,8 +53,39 @@ def _log_no_gpu(reason: str) -> None:
         log.warning("no GPU: %s; GPU models are skipped and CPU-capable ones run on CPU", reason)
 
 
+def fake_devices(spec: str) -> list[DeviceMemory]:
+    """Parse an ``ALTYAZI_FAKE_GPU`` value (JSON object or list of objects with free_gib/total_gib)."""
+    try:
+        data = json.loads(spec)
+        items = data if isinstance(data, list) else [data]
+        devices = []
+        for i, item in enumerate(items):
+            total, free = float(item["total_gib"]), float(item["free_gib"])
+            if not 0 <= free <= total:
+                raise ValueError(f"free_gib {free} must be between 0 and total_gib {total}")
+            devices.append(DeviceMemory(i, str(item.get("name", f"simulated GPU {i}")),
+                                        int(total * GiB), int(free * GiB)))
+        return devices
+    except (ValueError, KeyError, TypeError) as err:
+        raise ConfigError(f"{FAKE_GPU_ENV}={spec!r} is not a valid GPU simulation ({err})",
+                          hint=f'Use e.g. {FAKE_GPU_ENV}=\'{{"free_gib": 8, "total_gib": 24}}\', '
+                               f"or unset it to use the real GPU.") from None
+
+
 def query_devices() -> list[DeviceMemory]:
-    """Every NVIDIA device NVML sees, with its memory; [] when there is no GPU or no NVML."""
+    """Every NVIDIA device NVML sees, with its memory; [] when there is no GPU or no NVML.
+
+    ``ALTYAZI_FAKE_GPU`` replaces NVML's answer by simulated devices (see the module docstring).
+    """
+    spec = os.environ.get(FAKE_GPU_ENV)
+    if spec:
+        global _fake_logged
+        devices = fake_devices(spec)
+        if not _fake_logged:
+            _fake_logged = True
+            log.warning("%s is set: reporting %d simulated GPU(s) (%s) instead of asking NVML", FAKE_GPU_ENV,
+                        len(devices), ", ".join(f"{d.free_gib:.1f}/{d.total_gib:.1f} GiB free" for d in devices))
+        return devices
     try:
         import pynvml
     except ImportError:
@@ -120,6 +164,27 @@ def is_oom(err: BaseException) -> bool:
         pass
     text = str(err).lower()
     return "out of memory" in text or "cuda_error_out_of_memory" in text
+
+
+@contextmanager
+def oom_guard(what: str, need_gib: float | None = None) -> Iterator[None]:
+    """Turn a CUDA out-of-memory error raised inside the block into :class:`GPUMemoryError`.
+
+    The message names ``what`` (e.g. "loading voxtral-small"), the VRAM it needs when known and
+    the VRAM that is free now, and the hint says what to do. Memory is released before raising,
+    so a caller may fall back to a smaller model in the same process.
+    """
+    try:
+        yield
+    except Exception as err:
+        if not is_oom(err):
+            raise
+        release_memory()
+        dev = best_device()
+        free = f"{dev.free_gib:.1f} of {dev.total_gib:.1f} GiB free on GPU{dev.index}" if dev else "no GPU seen"
+        need = f", needs about {need_gib:.0f} GiB" if need_gib else ""
+        raise GPUMemoryError(f"out of GPU memory while {what}{need} ({free}): "
+                             f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
 
 
 class VramSampler:

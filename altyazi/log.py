@@ -22,12 +22,28 @@ def debug_enabled() -> bool:
     return os.environ.get("ALTYAZI_DEBUG", "").lower() in {"1", "true", "yes", "on"}
 
 
+def _use_rich(stream) -> bool:
+    """Colours and rich layout only on a terminal (and never when NO_COLOR is set or rich is absent)."""
+    if os.environ.get("NO_COLOR") or not getattr(stream, "isatty", lambda: False)():
+        return False
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def get_logger(name: str | None = None) -> logging.Logger:
     return logging.getLogger(LOGGER_NAME if not name else f"{LOGGER_NAME}.{name}")
 
 
 def setup_logging(log_file: str | os.PathLike | None = None, debug: bool | None = None) -> logging.Logger:
-    """Configure the ``altyazi`` logger: rich console on stderr, plain text in ``log_file``."""
+    """Configure the ``altyazi`` logger: rich console on stderr, plain text in ``log_file``.
+
+    On a terminal the console is coloured (rich) with ``[YYYY-mm-dd HH:MM:SS]`` times; when stderr
+    is a pipe (CI, Snakemake's log capture) it gets the same plain lines as the file.
+    Calling it again replaces the handlers (one setup per process).
+    """
     debug = debug_enabled() if debug is None else debug
     level = logging.DEBUG if debug else logging.INFO
     root = get_logger()
@@ -38,14 +54,14 @@ def setup_logging(log_file: str | os.PathLike | None = None, debug: bool | None 
         handler.close()
 
     console: logging.Handler
-    try:
+    if _use_rich(sys.stderr):
         from rich.console import Console
         from rich.logging import RichHandler
 
         console = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False,
                               log_time_format="[%Y-%m-%d %H:%M:%S]", markup=False)
         console.setFormatter(logging.Formatter("%(message)s"))
-    except ImportError:  # rich is a dependency; keep logs alive if an env lacks it
+    else:  # piped/CI output: plain timestamped lines, never wrapped, so they grep well
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(logging.Formatter(_FILE_FORMAT))
     console.setLevel(level)

@@ -1,34 +1,56 @@
 """The one entry point every ``scripts/<stage>.py`` goes through.
 
 It sets up logging into the rule's log file, runs the stage function, and turns a project error
-into a clear message and a non-zero exit (that episode's job fails, the others go on).
+into a clear message and a non-zero exit (that episode's job fails, the others go on). Every job
+ends with one summary line: ``<stage> <episode>: ok in 12.3 s (<what the stage returned>)`` or
+``<stage> <episode>: FAILED after 1.2 s: <message>``.
 """
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from typing import Any, Callable
 
-from .errors import AltyaziError
+from .errors import AltyaziError, GPUMemoryError
+from .gpu import is_oom
 from .log import get_logger, setup_logging
 
 
+def _peak_rss_gib() -> float:
+    """Peak resident memory of this process (GiB; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+
+
 def run_stage(name: str, snakemake: Any, func: Callable[..., Any]) -> None:
+    """Run ``func(snakemake, logger)`` as stage ``name``; exit 1 on a project error, 2 on a bug.
+
+    ``func`` may return a short text (e.g. ``"42 pieces"``); it goes into the summary line.
+    A CUDA out-of-memory error from any library is reported as :class:`GPUMemoryError`.
+    """
     log_file = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(log_file)
     logger = get_logger(name)
     episode = snakemake.wildcards.get("episode", "?") if hasattr(snakemake.wildcards, "get") else "?"
     t0 = time.perf_counter()
+
+    def failed(message: str, code: int) -> None:
+        logger.error("%s %s: FAILED after %.1f s: %s", name, episode, time.perf_counter() - t0, message)
+        sys.exit(code)
+
     try:
-        func(snakemake, logger)
+        result = func(snakemake, logger)
     except AltyaziError as err:
-        logger.error("%s failed for episode %s: %s", name, episode, err)
-        sys.exit(1)
+        failed(str(err), 1)
     except KeyboardInterrupt:
-        logger.error("%s interrupted for episode %s; rerun to resume", name, episode)
-        sys.exit(130)
-    except Exception:
+        failed("interrupted; rerun the same command to resume (finished stages are kept)", 130)
+    except Exception as err:
+        if is_oom(err):
+            failed(str(GPUMemoryError(f"out of GPU memory in {name} ({type(err).__name__}: "
+                                      f"{str(err).splitlines()[0] if str(err) else ''})")), 1)
         logger.exception("%s crashed for episode %s (a bug: please report it with this log)", name, episode)
-        sys.exit(2)
-    logger.debug("%s finished for %s in %.1f s", name, episode, time.perf_counter() - t0)
+        failed(f"unexpected {type(err).__name__}: see the traceback above in {log_file or 'the console'}", 2)
+    extra = f" ({result})" if isinstance(result, str) and result else ""
+    logger.info("%s %s: ok in %.1f s, peak RAM %.1f GiB%s", name, episode, time.perf_counter() - t0,
+                _peak_rss_gib(), extra)

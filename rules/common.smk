@@ -1,10 +1,11 @@
 # Validation of config.yaml and episodes.tsv, wildcard constraints, and input/param functions.
 import os
+import sys
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from altyazi.episodes import load_episodes
+from altyazi.episodes import read_sheet, report_row_problem
 from altyazi.errors import ConfigError
 from altyazi.settings import asr_settings, asr_vram_gb, translate_settings, translate_vram_gb
 
@@ -13,15 +14,22 @@ if config["profile"] not in config["profiles"]:
     raise WorkflowError(f"config: profile {config['profile']!r} is not one of {sorted(config['profiles'])}")
 
 try:
-    EPISODES = {ep.episode: ep for ep in load_episodes(config["episodes"])}
+    SHEET = read_sheet(config["episodes"])
 except ConfigError as err:
     raise WorkflowError(str(err))
+EPISODES = {ep.episode: ep for ep in SHEET.episodes}
+# An invalid row does not stop the valid ones: it becomes a job of rule `invalid_row` that fails
+# with the row's message (so --keep-going runs the rest and the run still ends in error).
+ROW_PROBLEMS = {str(p.line): p for p in SHEET.problems}
+for _problem in SHEET.problems:
+    print(f"altyazi: skipping {_problem.message}", file=sys.stderr)
 
 RESULTS = config["results"]
 
 
 wildcard_constraints:
     episode=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    line=r"\d+",
 
 
 def episode_dir(name):
@@ -47,4 +55,19 @@ def get_final_output():
     for ep in EPISODES:
         outputs.append(os.path.join(RESULTS, ep, f"{ep}.fr.srt"))
         outputs.append(os.path.join(RESULTS, ep, "qc.json"))
+    outputs.extend(invalid_row_targets())
     return outputs
+
+
+def invalid_row_targets():
+    """One never-written target per invalid sheet row; its job fails with the row's message."""
+    return [f"logs/sheet/line{line}.invalid" for line in ROW_PROBLEMS]
+
+
+rule invalid_row:
+    output:
+        "logs/sheet/line{line}.invalid",
+    log:
+        "logs/sheet/line{line}.log",
+    run:
+        report_row_problem(ROW_PROBLEMS[wildcards.line], log[0])
