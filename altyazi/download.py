@@ -15,7 +15,11 @@ from .log import get_logger
 log = get_logger("download")
 
 # yt-dlp reports every failure as DownloadError with a text; map the text to what the user should do.
+# First match wins: the specific "format not available" must precede the generic "not available".
 _FAILURES = [
+    (r"requested format is not available|no video formats found|no audio",
+     "no usable audio stream",
+     "The page offers no audio format yt-dlp can fetch; try `download.format: best` in config.yaml."),
     (r"unsupported url", "unsupported site",
      "yt-dlp has no extractor for this site and found no media in the page: use the episode's page "
      "on a supported site (YouTube...) or download the file yourself and give its path."),
@@ -24,9 +28,6 @@ _FAILURES = [
      "private, removed or missing video",
      "Open the URL in a browser: the video may be private, removed, age/region-restricted or the link "
      "may be wrong. For restricted videos pass cookies to yt-dlp or download it yourself."),
-    (r"requested format is not available|no video formats found|no audio",
-     "no usable audio stream",
-     "The page offers no audio format yt-dlp can fetch; try `download.format: best` in config.yaml."),
     (r"unable to download|connection refused|name or service not known|temporary failure in name resolution|"
      r"timed out|network is unreachable|connection reset|errno|urlopen error|remote end closed|"
      r"http error 5\d\d",
