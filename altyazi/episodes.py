@@ -103,8 +103,9 @@ def _read_header(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
     columns = [c.strip() for c in header.split("\t")]
     missing = [c for c in ("episode", "source") if c not in columns]
     if missing:
+        spaces = " (separated by spaces: use TABs)" if len(columns) == 1 and " " in columns[0] else ""
         raise ConfigError(f"{path} line {header_no}: missing column(s) {', '.join(missing)}; "
-                          f"the header must be tab-separated: episode, source[, title] (found {columns})")
+                          f"the header must be tab-separated: episode, source[, title] (found {columns}{spaces})")
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise ConfigError(f"{path} line {header_no}: unknown column(s) {', '.join(unknown)}")
