@@ -1,4 +1,6 @@
 """Snakemake script: Turkish -> French with the local LLM -> fr.json."""
+import os
+
 from altyazi.io import atomic_write_json, read_json
 from altyazi.stage import run_stage
 from altyazi.translate import translate_segments
@@ -6,9 +8,12 @@ from altyazi.translate import translate_segments
 
 def main(smk, log):
     tr = read_json(smk.input.tr)
-    segments, summary = translate_segments(tr["segments"], dict(smk.params.settings))
+    settings = dict(smk.params.settings)
+    settings["episode"] = smk.wildcards.episode
+    # beside the outputs, not an output: Snakemake deletes outputs before a rerun, the cache must survive
+    settings["cache_dir"] = os.path.join(os.path.dirname(smk.output.fr), ".cache", "translate")
+    segments, summary = translate_segments(tr["segments"], settings)
     atomic_write_json(smk.output.fr, {"language": "fr", "summary": summary, "segments": segments})
-    log.info("translate done: %s", summary)
 
 
 run_stage("translate", snakemake, main)  # noqa: F821

@@ -1,38 +1,76 @@
-"""A local causal LM through transformers: chat models via their chat template, base models
-(the offline Gemma GGUF) via a few-shot completion prompt. Batched generation, left padding."""
+"""A local LLM through transformers: chat models via their chat template, base models (the offline
+Gemma GGUF) via completion. Batched generation with left padding; batch size from free VRAM.
+
+Which class loads a folder is decided by its ``config.json`` ``architectures``: Mistral Small 3.1/3.2
+(``Mistral3ForConditionalGeneration``) needs ``AutoModelForImageTextToText`` and generates from text
+alone; Mistral Small 2501 (``MistralForCausalLM``) and every plain causal LM use
+``AutoModelForCausalLM``. The tokenizer always comes from ``AutoTokenizer`` (a folder with
+``tekken.json`` gives mistral-common's backend; ``PixtralProcessor`` would need torchvision).
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+import json
+import time
 from pathlib import Path
 
-from ..errors import ModelMissingError
-from ..gpu import cuda_available, release_memory
+from ..errors import GPUMemoryError, ModelMissingError, TranslationError
+from ..gpu import GiB, batch_size_for, cuda_available, is_oom, query_devices, release_memory
 from ..log import get_logger
 from ..models import resolve_hf_model
 
 log = get_logger("translate.llm")
+CHAT_PROMPT_TOKENS = 3000   # a chat batch: instructions + glossary + context + 20 lines, generously
 
 
-@dataclass
+def architectures(folder: str) -> list[str]:
+    cfg = Path(folder) / "config.json"
+    if not cfg.is_file():
+        return []
+    with open(cfg, encoding="utf-8") as fh:
+        return list(json.load(fh).get("architectures") or [])
+
+
+def model_class_for(archs: list[str]):
+    """The Auto class that loads these architectures (image-text-to-text for Mistral 3.x)."""
+    from transformers import AutoModelForCausalLM, AutoModelForImageTextToText
+
+    if any(a.endswith("ForConditionalGeneration") for a in archs):
+        return AutoModelForImageTextToText
+    return AutoModelForCausalLM
+
+
 class LLM:
-    model_ref: str
-    device: str = "auto"
-    max_new_tokens: int = 512
-    temperature: float = 0.0
+    """Load once, then :meth:`chat` (list of conversations) or :meth:`complete` (list of prompts).
 
-    def __post_init__(self):
+    ``prompt_style``: "auto" (chat when the tokenizer has a chat template or is mistral-common's),
+    "chat" or "base". Counters ``new_tokens`` and ``gen_seconds`` feed the tokens/s summary.
+    """
+
+    def __init__(self, model_ref: str, device: str = "auto", temperature: float = 0.0,
+                 prompt_style: str = "auto", batch_size: int | None = None):
+        self.model_ref = model_ref
+        self.device = device
+        self.temperature = float(temperature)
+        self.prompt_style = prompt_style
+        self.requested_batch_size = batch_size
         self.model = None
         self.tokenizer = None
         self.is_chat = False
+        self.batch_size = 1
+        self.new_tokens = 0
+        self.gen_seconds = 0.0
+        self.load_seconds = 0.0
 
-    def load(self) -> None:
+    # ---- loading -------------------------------------------------------------------------------
+    def load(self) -> "LLM":
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
-        ref = self.model_ref
-        kwargs: dict = {}
+        t0 = time.perf_counter()
+        ref, kwargs = self.model_ref, {}
+        if not ref:
+            raise ModelMissingError("no translation model configured (profiles.<profile>.models.translator)")
         if ref.endswith(".gguf"):
             path = Path(ref)
             if not path.is_file():
@@ -40,35 +78,124 @@ class LLM:
             folder, kwargs["gguf_file"] = str(path.parent), path.name
         else:
             folder = resolve_hf_model(ref, "translation")
-        device = "cuda" if (self.device in ("auto", "cuda") and cuda_available()) else "cpu"
-        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        use_cuda = self.device in ("auto", "cuda") and cuda_available()
+        if self.device == "cuda" and not use_cuda:
+            from ..errors import NoGPUError
+            raise NoGPUError("translate.device is cuda but no CUDA GPU is visible")
+        dtype = torch.bfloat16 if use_cuda else torch.float32
+        archs = [] if "gguf_file" in kwargs else architectures(folder)
+        cls = model_class_for(archs)
         self.tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
+        try:
+            self.tokenizer.padding_side = "left"
+        except (AttributeError, ValueError):  # some backends fix it at init; checked below
+            pass
+        if getattr(self.tokenizer, "pad_token", "x") is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **kwargs).to(device).eval()
-        self.device_name = device
-        self.is_chat = bool(getattr(self.tokenizer, "chat_template", None))
-        log.info("translation model %s loaded on %s (%s, %s prompt)", ref, device, dtype,
-                 "chat" if self.is_chat else "few-shot completion")
+        load_kwargs = dict(dtype=dtype, **kwargs)
+        if use_cuda:
+            load_kwargs["device_map"] = "cuda"
+        try:
+            self.model = cls.from_pretrained(folder, **load_kwargs).eval()
+        except Exception as err:
+            if is_oom(err):
+                raise GPUMemoryError(f"translation model {ref} does not fit in free VRAM: {err}") from None
+            raise
+        has_template = bool(getattr(self.tokenizer, "chat_template", None)) or \
+            type(self.tokenizer).__name__ == "MistralCommonBackend"
+        self.is_chat = {"chat": True, "base": False}.get(self.prompt_style, has_template)
+        if self.is_chat and not has_template:
+            raise TranslationError(f"translate.prompt_style is chat but {ref} has no chat template",
+                                   hint="Use prompt_style: auto or base for a base model.")
+        self.batch_size = self._pick_batch_size(use_cuda)
+        self.load_seconds = time.perf_counter() - t0
+        log.info("translation model %s loaded on %s in %.0f s (%s via %s, %s prompts, batch size %d)",
+                 ref, "cuda" if use_cuda else "cpu", self.load_seconds, dtype, cls.__name__,
+                 "chat" if self.is_chat else "few-shot completion", self.batch_size)
+        return self
 
-    def generate(self, prompts: list[str], stop: str | None = "\n") -> list[str]:
-        """Complete each prompt (already formatted); returns the new text only."""
+    def _pick_batch_size(self, use_cuda: bool) -> int:
+        """Prompts per generate call: the configured value, else from free VRAM after loading
+        (KV cache per prompt from the model config), else 4 on CPU (small models only run there)."""
+        if self.requested_batch_size:
+            return int(self.requested_batch_size)
+        if not use_cuda:
+            return 4
+        devices = query_devices()
+        if not devices:
+            return 1
+        cfg = self.model.config
+        text = getattr(cfg, "text_config", None) or cfg
+        layers = getattr(text, "num_hidden_layers", 40)
+        kv_heads = getattr(text, "num_key_value_heads", None) or getattr(text, "num_attention_heads", 32)
+        head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+        tokens = CHAT_PROMPT_TOKENS + 1024
+        per_item_gib = 2 * layers * kv_heads * head_dim * 2 * tokens / GiB * 1.5  # K+V, bf16, + activations
+        free = max(d.free_bytes for d in devices)
+        size = batch_size_for(free, 0.0, per_item_gib, margin_gib=2.0, maximum=32)
+        log.info("translation batch size %d from %.1f GiB free VRAM (%.2f GiB per prompt)",
+                 max(size, 1), free / GiB, per_item_gib)
+        return max(size, 1)
+
+    # ---- generation ----------------------------------------------------------------------------
+    def chat(self, conversations: list[list[dict]], max_new_tokens: int) -> list[str]:
+        """Reply to each conversation (list of {role, content}); returns the new text only."""
+        def encode(chunk):
+            return self.tokenizer.apply_chat_template(chunk, add_generation_prompt=True, tokenize=True,
+                                                      return_dict=True, return_tensors="pt", padding=True)
+        return self._batched(conversations, encode, max_new_tokens, stop=None)
+
+    def complete(self, prompts: list[str], max_new_tokens: int, stop: str | None = "\n") -> list[str]:
+        """Continue each plain-text prompt, stopping at ``stop``; returns the new text only."""
+        def encode(chunk):
+            return self.tokenizer(chunk, return_tensors="pt", padding=True)
+        return self._batched(prompts, encode, max_new_tokens, stop=stop)
+
+    def _batched(self, items: list, encode, max_new_tokens: int, stop: str | None) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(items):
+            chunk = items[i:i + self.batch_size]
+            try:
+                out.extend(self._generate(encode(chunk), max_new_tokens, stop))
+            except Exception as err:  # only OOM is handled: halve and go on
+                if not is_oom(err):
+                    raise
+                release_memory()
+                if self.batch_size == 1:
+                    raise GPUMemoryError("translation ran out of GPU memory with one prompt at a time") from None
+                self.batch_size = max(1, self.batch_size // 2)
+                log.warning("translation: GPU out of memory, batch size lowered to %d", self.batch_size)
+                continue
+            i += len(chunk)
+        return out
+
+    def _generate(self, enc, max_new_tokens: int, stop: str | None) -> list[str]:
         import torch
 
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.model.device)
-        gen_kwargs = dict(max_new_tokens=self.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id)
-        if self.temperature > 0:
-            gen_kwargs.update(do_sample=True, temperature=self.temperature)
-        else:
-            gen_kwargs.update(do_sample=False)
+        if self.model is None:
+            raise TranslationError("the translation model is not loaded (call load() first)")
+        enc = {k: v.to(self.model.device) for k, v in enc.items()}
+        pad_id = self.tokenizer.pad_token_id
+        gen = dict(max_new_tokens=max_new_tokens, pad_token_id=pad_id)
+        gen.update(dict(do_sample=True, temperature=self.temperature) if self.temperature > 0
+                   else dict(do_sample=False, temperature=None, top_p=None, top_k=None))
         if stop:
-            gen_kwargs["stop_strings"] = [stop]
-            gen_kwargs["tokenizer"] = self.tokenizer
+            gen.update(stop_strings=[stop], tokenizer=self.tokenizer)
+        t0 = time.perf_counter()
         with torch.inference_mode():
-            out = self.model.generate(**enc, **gen_kwargs)
-        new = out[:, enc["input_ids"].shape[1]:]
+            seq = self.model.generate(**enc, **gen)
+        self.gen_seconds += time.perf_counter() - t0
+        new = seq[:, enc["input_ids"].shape[1]:]
+        if pad_id is not None:
+            self.new_tokens += int((new != pad_id).sum())
+        else:
+            self.new_tokens += int(new.numel())
         return self.tokenizer.batch_decode(new, skip_special_tokens=True)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.new_tokens / self.gen_seconds if self.gen_seconds else 0.0
 
     def close(self) -> None:
         self.model = None

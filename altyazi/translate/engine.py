@@ -1,0 +1,252 @@
+"""translate_segments: tr.json segments -> fr.json segments, with the line-count guarantee.
+
+Flow: the non-empty lines are cut into batches at the longest pauses; each batch is answered from
+the disk cache or by the model (retries with a stricter instruction, then halving down to one line,
+then the Turkish kept with the flag ``untranslated``); French typography is applied; ids, starts
+and ends are copied from the input, never taken from the model.
+
+Chat models translate ``streams`` contiguous parts of the episode side by side (one batch of each
+per generate call, so a GPU is used in batches while each part keeps its running context); base
+models translate the lines of a batch side by side, one completion each.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..log import get_logger, progress
+from .batching import cut_batches
+from .cache import BatchCache, cache_key
+from .glossary import load_glossary, names_to_keep, relevant_terms
+from .memory import SeriesMemory
+from .prompts import load_prompt
+from .strategies import BaseStrategy, ChatStrategy, Job
+from .typography import french_typography
+
+log = get_logger("translate")
+
+
+@dataclass
+class Outcome:
+    texts: list[str]
+    flags: list[list[str]]
+    summary: str | None = None
+    address: list[tuple[str, str, str]] = field(default_factory=list)
+    retries: int = 0
+    halvings: int = 0
+
+    def to_json(self) -> dict:
+        return {"texts": self.texts, "flags": self.flags, "summary": self.summary,
+                "address": [list(a) for a in self.address], "retries": self.retries, "halvings": self.halvings}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Outcome":
+        return cls(list(d["texts"]), [list(f) for f in d["flags"]], d.get("summary"),
+                   [tuple(a) for a in d.get("address", [])], int(d.get("retries", 0)), int(d.get("halvings", 0)))
+
+
+def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
+    """Answer every job with exactly one line per unit. Jobs are generated together (one batched
+    call per attempt); a job whose reply is rejected is re-asked with the stricter prompt up to
+    ``retries`` times, then halved (both halves of every failing job solved together, recursively);
+    a single line that still fails keeps its Turkish text, flagged ``untranslated``, with a warning."""
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    pending = list(range(len(jobs)))
+    reasons: dict[int, str] = {}
+    for attempt in range(retries + 1):
+        if not pending:
+            break
+        replies = strategy.generate([strategy.render(jobs[i], strict=attempt > 0) for i in pending])
+        still = []
+        for i, reply in zip(pending, replies):
+            accepted, reason = strategy.accept(jobs[i], reply)
+            if accepted is None:
+                reasons[i] = reason
+                ids = [u["id"] for u in jobs[i].units]
+                log.info("lines %s-%s: reply rejected (%s)%s", ids[0], ids[-1], reason,
+                         ", retrying with a stricter prompt" if attempt < retries else "")
+                log.debug("rejected reply: %r", reply[:2000])
+                still.append(i)
+            else:
+                outcomes[i] = Outcome(accepted.texts, [[] for _ in accepted.texts], accepted.summary,
+                                      list(accepted.address), retries=attempt)
+        pending = still
+    halves, owners = [], []
+    for i in pending:
+        job = jobs[i]
+        if len(job.units) == 1:
+            unit = job.units[0]
+            log.warning("line %s kept in Turkish (flag untranslated): %s after %d attempt(s): %r",
+                        unit["id"], reasons.get(i, "rejected"), retries + 1, unit["source"][:80])
+            outcomes[i] = Outcome([unit["source"]], [["untranslated"]], retries=retries)
+            continue
+        mid = len(job.units) // 2
+        first = Job(job.units[:mid], job.prev, [u["source"] for u in job.units[mid:]][:max(len(job.look), 1)],
+                    job.summary, job.address, job.terms)
+        keep = max(len(job.prev), 1)
+        second = Job(job.units[mid:], (job.prev + [(u["source"], None) for u in job.units[:mid]])[-keep:],
+                     job.look, job.summary, job.address, job.terms)
+        halves += [first, second]
+        owners.append(i)
+        log.info("lines %s-%s: halved into %d + %d lines", job.units[0]["id"], job.units[-1]["id"],
+                 mid, len(job.units) - mid)
+    if halves:
+        sub = solve(halves, strategy, retries)
+        for k, i in enumerate(owners):
+            a, b = sub[2 * k], sub[2 * k + 1]
+            outcomes[i] = Outcome(a.texts + b.texts, a.flags + b.flags, b.summary or a.summary,
+                                  a.address + b.address, retries + a.retries + b.retries, 1 + a.halvings + b.halvings)
+    return outcomes  # type: ignore[return-value]
+
+
+def check_names(source: str, french: str, terms) -> list[str]:
+    """Flags ``name_missing:<Name>`` for glossary names in the Turkish that the French lost."""
+    return [f"name_missing:{t.french}" for t in names_to_keep(relevant_terms(terms, [source]))
+            if t.french not in french]
+
+
+def _split_streams(batches: list, streams: int) -> list[list]:
+    """``streams`` contiguous runs of batches, as even as possible."""
+    streams = max(1, min(streams, len(batches)))
+    size, extra = divmod(len(batches), streams)
+    out, i = [], 0
+    for s in range(streams):
+        n = size + (1 if s < extra else 0)
+        out.append(batches[i:i + n])
+        i += n
+    return out
+
+
+def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[list[dict], dict]:
+    """Translate tr.json ``segments`` into fr.json segments (same order, ids, starts and ends) and a
+    summary dict (lines, translated, flagged, retries, halvings, cached/generated batches, tokens,
+    tokens/s, seconds).
+
+    ``settings``: the ``translate`` block of config.yaml plus ``model``; the script adds ``episode``
+    and ``cache_dir``. ``llm``: an already loaded :class:`~altyazi.translate.llm.LLM` (or any object
+    with its interface) to reuse; otherwise one is loaded here and closed at the end.
+    """
+    t0 = time.perf_counter()
+    out = [{"id": s["id"], "start": s["start"], "end": s["end"], "source": s.get("text", "") or "",
+            "text": "", "flags": []} for s in segments]
+    by_id = {o["id"]: o for o in out}
+    if len(by_id) != len(out):
+        from ..errors import TranslationError
+        raise TranslationError("tr.json has duplicated segment ids", hint="Rerun the asr stage (`snakemake --forcerun asr`).")
+    units = [{"id": o["id"], "start": o["start"], "end": o["end"], "source": o["source"].strip()}
+             for o in out if o["source"].strip()]
+    stats = dict(lines=len(out), to_translate=len(units), translated=0, flagged=0, untranslated=0,
+                 name_missing=0, retries=0, halvings=0, cached_batches=0, generated_batches=0)
+    if not units:
+        stats.update(seconds=round(time.perf_counter() - t0, 2))
+        return out, stats
+
+    batch_lines = int(settings.get("batch_lines", 20))
+    context_lines = int(settings.get("context_lines", 6))
+    lookahead_lines = int(settings.get("lookahead_lines", 3))
+    retries = int(settings.get("retries", 2))
+    terms = load_glossary(settings.get("glossary"))
+    memory = SeriesMemory(settings.get("memory"), str(settings.get("episode", "?")))
+    cache = BatchCache(settings.get("cache_dir"))
+    own_llm = llm is None
+    if own_llm:
+        from .llm import LLM
+        llm = LLM(settings["model"], device=settings.get("device", "auto"),
+                  temperature=float(settings.get("temperature", 0.0)),
+                  prompt_style=settings.get("prompt_style", "auto"), batch_size=settings.get("batch_size")).load()
+    prompts = settings.get("prompts") or {}
+    kind = "chat" if llm.is_chat else "base"
+    prompt = load_prompt(kind, prompts.get(kind))
+    strategy_cls = ChatStrategy if kind == "chat" else BaseStrategy
+    strategy = strategy_cls(prompt, llm, settings.get("source_language", "Turkish"),
+                            settings.get("target_language", "French"), int(settings.get("max_new_tokens", 1024)))
+    if kind == "base":
+        log.info("base model: one few-shot completion per line; no running summary and no address "
+                 "memory (a base model cannot report them)")
+    tokens0, gen0 = llm.new_tokens, llm.gen_seconds
+    french: dict = {}                    # id -> final French (context of later batches)
+    position = {u["id"]: k for k, u in enumerate(units)}
+    batches = cut_batches(units, batch_lines)
+    streams = _split_streams(batches, int(settings.get("streams") or 1) if kind == "chat" else 1)
+    summaries: list[str | None] = [None] * len(streams)
+    gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries]
+
+    def make_job(batch: list[dict], summary: str | None) -> Job:
+        start = position[batch[0]["id"]]
+        prev = [(u["source"], french.get(u["id"])) for u in units[max(0, start - context_lines):start]]
+        look = [u["source"] for u in units[start + len(batch):start + len(batch) + lookahead_lines]]
+        texts = [u["source"] for u in batch] + [s for s, _ in prev] + look
+        found = relevant_terms(terms, texts)
+        names = " ".join(t.french for t in found)
+        return Job(batch, prev, look, summary if kind == "chat" else None,
+                   memory.relevant(names) if kind == "chat" else [], found)
+
+    def batch_jobs(job: Job) -> list[Job]:
+        if kind == "chat":
+            return [job]
+        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u["source"]])) for u in job.units]
+
+    steps = max(len(s) for s in streams)
+    desc = f"translating {len(units)} lines in {len(batches)} batches" + \
+        (f" ({len(streams)} streams)" if len(streams) > 1 else "")
+    for step in progress(range(steps), description=desc, logger=log):
+        todo = []  # (stream index, batch, jobs, key)
+        for si, stream in enumerate(streams):
+            if step >= len(stream):
+                continue
+            batch = stream[step]
+            jobs = batch_jobs(make_job(batch, summaries[si]))
+            key = cache_key(llm.model_ref, prompt.version, kind, gen_settings,
+                            [strategy.render(j, strict=False) for j in jobs])
+            todo.append((si, batch, jobs, key, cache.get(key)))
+        all_jobs = [j for t in todo if t[4] is None for j in t[2]]
+        solved = solve(all_jobs, strategy, retries) if all_jobs else []
+        k = 0
+        for si, batch, jobs, key, cached in todo:
+            if cached is not None:
+                outcome = Outcome.from_json(cached)
+                stats["cached_batches"] += 1
+            else:
+                parts = solved[k:k + len(jobs)]
+                k += len(jobs)
+                outcome = Outcome([t for p in parts for t in p.texts], [f for p in parts for f in p.flags],
+                                  parts[-1].summary, [a for p in parts for a in p.address],
+                                  sum(p.retries for p in parts), sum(p.halvings for p in parts))
+                cache.put(key, outcome.to_json())
+                stats["generated_batches"] += 1
+            stats["retries"] += outcome.retries
+            stats["halvings"] += outcome.halvings
+            if outcome.summary:
+                summaries[si] = outcome.summary
+            for speaker, addressee, form in outcome.address:
+                memory.observe(speaker, addressee, form)
+            for unit, text, flags in zip(batch, outcome.texts, outcome.flags, strict=True):
+                seg = by_id[unit["id"]]
+                if "untranslated" in flags:
+                    seg["text"], seg["flags"] = unit["source"], list(flags)
+                else:
+                    seg["text"] = french_typography(text)
+                    seg["flags"] = list(flags) + check_names(unit["source"], seg["text"], terms)
+                french[unit["id"]] = seg["text"]
+    memory.save()
+    tokens, gen_s = llm.new_tokens - tokens0, llm.gen_seconds - gen0
+    if own_llm:
+        llm.close()
+    for seg in out:
+        if seg["flags"]:
+            stats["flagged"] += 1
+        if "untranslated" in seg["flags"]:
+            stats["untranslated"] += 1
+        elif seg["source"].strip():
+            stats["translated"] += 1
+        stats["name_missing"] += sum(f.startswith("name_missing") for f in seg["flags"])
+    stats.update(model=llm.model_ref, prompt=prompt.version, kind=kind, batch_lines=batch_lines,
+                 streams=len(streams), batch_size=getattr(llm, "batch_size", None), new_tokens=tokens,
+                 tokens_per_s=round(tokens / gen_s, 2) if gen_s else None, seconds=round(time.perf_counter() - t0, 2))
+    log.info("translation: %d lines (%d to translate), %d translated, %d kept in Turkish, %d name(s) lost, "
+             "%d retries, %d halvings, %d/%d batches from cache, %d tokens at %s tokens/s, %.1f s",
+             stats["lines"], stats["to_translate"], stats["translated"], stats["untranslated"], stats["name_missing"],
+             stats["retries"], stats["halvings"], stats["cached_batches"], len(batches), tokens,
+             stats["tokens_per_s"], stats["seconds"])
+    return out, stats

@@ -1,0 +1,115 @@
+"""How a batch becomes prompts and a reply becomes lines, for the two kinds of model.
+
+* :class:`ChatStrategy` (instruct models, e.g. Mistral Small): one conversation per batch of
+  numbered lines, with glossary, address forms, running summary, previous lines with their
+  translations and look-ahead lines; the reply must number every line.
+* :class:`BaseStrategy` (base models, e.g. the offline Gemma 270M): one few-shot completion per
+  line, the glossary's renderings and the previous translated lines as extra shots. A small base
+  model cannot be trusted to keep a numbered list, but it reliably completes one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .glossary import Term
+from .parse import clean_completion, match_reply, parse_reply
+from .prompts import PromptFile, base_shots
+
+
+@dataclass
+class Job:
+    """One request: the lines to translate (dicts with ``id`` and ``source``) and their context."""
+    units: list[dict]
+    prev: list[tuple[str, str | None]] = field(default_factory=list)   # (turkish, french or None)
+    look: list[str] = field(default_factory=list)
+    summary: str | None = None
+    address: list[tuple[str, str]] = field(default_factory=list)      # ("Seher -> Yaman", "vous")
+    terms: list[Term] = field(default_factory=list)
+
+
+@dataclass
+class Accepted:
+    texts: list[str]
+    summary: str | None = None
+    address: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+class ChatStrategy:
+    kind = "chat"
+
+    def __init__(self, prompt: PromptFile, llm, source_language: str, target_language: str,
+                 max_new_tokens: int):
+        self.prompt, self.llm = prompt, llm
+        self.langs = dict(source_language=source_language, target_language=target_language)
+        self.max_new_tokens = max_new_tokens
+
+    def render(self, job: Job, strict: bool) -> list[dict]:
+        n = len(job.units)
+        glossary = "".join(f"- {t.turkish} = {t.french}" + (f" ({t.note})" if t.note else "") + "\n"
+                           for t in job.terms)
+        address = "".join(f"- {pair}: {form}\n" for pair, form in job.address)
+        prev = "".join(f"- {src}\n  -> {fr}\n" if fr else f"- {src}\n" for src, fr in job.prev)
+        look = "".join(f"- {src}\n" for src in job.look)
+        user = self.prompt.render(
+            "user", **self.langs, count=n,
+            glossary=f"Glossary (use these renderings):\n{glossary}\n" if glossary else "",
+            address=f"Forms of address already established (keep them):\n{address}\n" if address else "",
+            summary=f"Story so far: {job.summary}\n\n" if job.summary else "",
+            previous=f"Previous lines (context only, already translated):\n{prev}" if prev else "",
+            lines="\n".join(f"{i}. {u['source']}" for i, u in enumerate(job.units, 1)),
+            lookahead=f"\nFollowing lines (context only, do not translate them):\n{look}" if look else "")
+        if strict:
+            user += "\n\n" + self.prompt.render("stricter", **self.langs, count=n)
+        return [{"role": "system", "content": self.prompt.render("system", **self.langs)},
+                {"role": "user", "content": user}]
+
+    def generate(self, prompts: list) -> list[str]:
+        return self.llm.chat(prompts, self.max_new_tokens)
+
+    def accept(self, job: Job, reply: str) -> tuple[Accepted | None, str]:
+        parsed = parse_reply(reply)
+        texts, reason = match_reply(parsed, len(job.units))
+        if texts is None:
+            return None, reason
+        return Accepted(texts, parsed.summary, parsed.address), reason
+
+
+class BaseStrategy:
+    kind = "base"
+
+    def __init__(self, prompt: PromptFile, llm, source_language: str, target_language: str,
+                 max_new_tokens: int):
+        self.prompt, self.llm = prompt, llm
+        self.langs = dict(source_language=source_language, target_language=target_language)
+        self.max_new_tokens = min(max_new_tokens, 96)  # one subtitle line
+        self.shots = base_shots(prompt)
+
+    def _pair(self, src: str, fr: str | None) -> str:
+        return self.prompt.render("pair", **self.langs, source=src, target=f" {fr}" if fr is not None else "")
+
+    def render(self, job: Job, strict: bool) -> str:
+        """A strict retry drops the episode context (a 270M model is easily derailed by it)."""
+        (unit,) = job.units
+        pairs = list(self.shots)
+        pairs += [(t.turkish, t.french) for t in job.terms if t.turkish != t.french and "(" not in t.french]
+        if not strict:
+            pairs += [(src, fr) for src, fr in job.prev if fr]
+        head = self.prompt.render("header", **self.langs).strip()
+        body = "\n\n".join(self._pair(s, f) for s, f in pairs)
+        return f"{head}\n\n{body}\n\n{self._pair(unit['source'], None)}"
+
+    def generate(self, prompts: list) -> list[str]:
+        return self.llm.complete(prompts, self.max_new_tokens, stop="\n")
+
+    def accept(self, job: Job, reply: str) -> tuple[Accepted | None, str]:
+        (unit,) = job.units
+        src = unit["source"].strip()
+        text = clean_completion(reply, self.langs["target_language"])
+        if not text:
+            return None, "empty completion"
+        if text.casefold() == src.casefold() and len(src.split()) >= 3:
+            return None, "copied the Turkish"
+        if len(text) > 4 * len(src) + 40:
+            return None, f"runaway completion ({len(text)} characters for {len(src)})"
+        return Accepted([text]), "ok"
