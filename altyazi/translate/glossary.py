@@ -16,6 +16,16 @@ class Term:
     french: str
     note: str = ""
 
+    @property
+    def forms(self) -> list[str]:
+        """Spellings to look for: the ``turkish`` column may list stems separated by "|", for
+        consonant softening (konak|konağ: konağında) or variants (abi|ağabey)."""
+        return [f.strip() for f in self.turkish.split("|") if f.strip()]
+
+    @property
+    def display(self) -> str:
+        return self.forms[0]
+
 
 def turkish_lower(text: str) -> str:
     """Lower-case with Turkish rules (I -> ı, İ -> i), so "IŞIK" matches "ışık"."""
@@ -49,11 +59,11 @@ def relevant_terms(terms: list[Term], texts: list[str]) -> list[Term]:
     """The terms whose Turkish occurs in ``texts`` (case-insensitive, Turkish casing, suffixes
     allowed), longest first so "Yaman Bey" is listed before "Yaman"."""
     joined = turkish_lower("\n".join(texts))
-    found = [t for t in terms if _pattern(t.turkish).search(joined)]
-    return sorted(found, key=lambda t: -len(t.turkish))
+    found = [t for t in terms if any(_pattern(f).search(joined) for f in t.forms)]
+    return sorted(found, key=lambda t: -len(t.display))
 
 
 def names_to_keep(terms: list[Term]) -> list[Term]:
     """Terms that are names (French rendering identical to the Turkish, capitalised): these must
     appear verbatim in the French line, which the engine checks and flags."""
-    return [t for t in terms if t.turkish == t.french and t.turkish[:1].isupper()]
+    return [t for t in terms if t.display == t.french and t.french[:1].isupper()]

@@ -46,7 +46,7 @@ class ChatStrategy:
 
     def render(self, job: Job, strict: bool) -> list[dict]:
         n = len(job.units)
-        glossary = "".join(f"- {t.turkish} = {t.french}" + (f" ({t.note})" if t.note else "") + "\n"
+        glossary = "".join(f"- {t.display} = {t.french}" + (f" ({t.note})" if t.note else "") + "\n"
                            for t in job.terms)
         address = "".join(f"- {pair}: {form}\n" for pair, form in job.address)
         prev = "".join(f"- {src}\n  -> {fr}\n" if fr else f"- {src}\n" for src, fr in job.prev)
@@ -92,7 +92,7 @@ class BaseStrategy:
         """A strict retry drops the episode context (a 270M model is easily derailed by it)."""
         (unit,) = job.units
         pairs = list(self.shots)
-        pairs += [(t.turkish, t.french) for t in job.terms if t.turkish != t.french and "(" not in t.french]
+        pairs += [(t.display, t.french) for t in job.terms if t.display != t.french and "(" not in t.french]
         if not strict:
             pairs += [(src, fr) for src, fr in job.prev if fr]
         head = self.prompt.render("header", **self.langs).strip()

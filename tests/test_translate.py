@@ -1,0 +1,278 @@
+"""Translation logic without a real model: parser fixtures, the line-count guarantee, resume,
+batching, glossary, series memory and typography (a scripted fake LLM stands in for the model)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from altyazi.errors import ConfigError, TranslationError
+from altyazi.translate import translate_segments
+from altyazi.translate.batching import cut_batches
+from altyazi.translate.glossary import Term, load_glossary, relevant_terms
+from altyazi.translate.memory import SeriesMemory
+from altyazi.translate.parse import match_reply, parse_reply
+from altyazi.translate.prompts import load_prompt, parse_prompt_text
+from altyazi.translate.typography import NNBSP, french_typography
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "translate"
+REPLIES = json.loads((FIXTURES / "replies.json").read_text(encoding="utf-8"))
+_LINES = re.compile(r"Translate these \d+ numbered lines:\n(.*?)\n(?:\n|$)", re.S)
+
+
+class Killed(Exception):
+    pass
+
+
+class FakeChatLLM:
+    """Scripted chat model: ``behave(lines, strict, call)`` returns the reply for the numbered Turkish
+    ``lines`` of one conversation. It records every batch it was asked."""
+
+    is_chat = True
+    model_ref = "fake-chat"
+
+    def __init__(self, behave, kill_after: int | None = None, batch_size: int = 4):
+        self.behave, self.kill_after, self.batch_size = behave, kill_after, batch_size
+        self.asked: list[list[str]] = []
+        self.new_tokens, self.gen_seconds = 0, 0.0
+
+    def chat(self, conversations, max_new_tokens):
+        replies = []
+        for conv in conversations:
+            if self.kill_after is not None and len(self.asked) >= self.kill_after:
+                raise Killed()
+            user = conv[-1]["content"]
+            lines = [re.sub(r"^\d+\. ", "", l) for l in _LINES.search(user).group(1).splitlines()]
+            self.asked.append(lines)
+            replies.append(self.behave(lines, "did not have exactly" in user, len(self.asked)))
+            self.new_tokens += 10 * len(lines)
+        self.gen_seconds += 0.01
+        return replies
+
+
+def good(lines, strict, call):
+    return "\n".join(f"{i}. FR<{l}>" for i, l in enumerate(lines, 1))
+
+
+def segments(n: int, gap_every: int = 0) -> list[dict]:
+    out, t = [], 0.0
+    for i in range(n):
+        t += 3.0 if gap_every and i % gap_every == 0 else 0.5
+        out.append({"id": i, "start": round(t, 3), "end": round(t + 1.5, 3), "text": f"Satır {i} Yaman"})
+        t += 1.5
+    return out
+
+
+def settings(tmp_path, **kw):
+    return {"model": "fake-chat", "batch_lines": 4, "context_lines": 2, "lookahead_lines": 1, "retries": 1,
+            "glossary": str(ROOT / "glossary.tsv"), "memory": str(tmp_path / "memory.json"), "episode": "e01",
+            "cache_dir": str(tmp_path / "cache"), **kw}
+
+
+# ---- parser ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", REPLIES, ids=[c["name"] for c in REPLIES])
+def test_reply_fixtures(case):
+    parsed = parse_reply(case["reply"])
+    texts, reason = match_reply(parsed, case["count"])
+    assert (texts is not None) == case["accept"], reason
+    if case["accept"]:
+        assert texts == case["texts"]
+    if "summary" in case:
+        assert parsed.summary == case["summary"]
+    if "address" in case:
+        assert [list(a) for a in parsed.address] == case["address"]
+
+
+@pytest.mark.parametrize("case", [c for c in REPLIES if not c["accept"]], ids=lambda c: c["name"])
+def test_guarantee_every_bad_reply_ends_in_one_line_per_id(case, tmp_path):
+    """A model that always answers a batch with a broken reply: halving down to one line, then the
+    single line is answered properly or kept in Turkish with a flag; ids/times copied, order kept."""
+    n = case["count"]
+
+    def behave(lines, strict, call):  # every full batch gets the broken reply, its halves good ones
+        return case["reply"] if len(lines) == n else good(lines, strict, call)
+
+    segs = segments(2 * n + 1)
+    out, summary = translate_segments(segs, settings(tmp_path, batch_lines=n), llm=FakeChatLLM(behave))
+    assert [(s["id"], s["start"], s["end"]) for s in out] == [(s["id"], s["start"], s["end"]) for s in segs]
+    assert [s["source"] for s in out] == [s["text"] for s in segs]
+    for seg in out:
+        if "untranslated" in seg["flags"]:
+            assert seg["text"] == seg["source"]
+        else:
+            assert seg["text"] == f"FR<{seg['source']}>"
+    assert summary["translated"] + summary["untranslated"] == len(segs)
+    if n == 1:  # the reply is broken even for a single line: Turkish kept, flagged
+        assert summary["untranslated"] == len(segs) and summary["retries"] == len(segs)
+    else:
+        assert summary["translated"] == len(segs) and summary["halvings"] >= 2
+
+
+def test_retry_with_stricter_prompt_then_accepts(tmp_path):
+    def behave(lines, strict, call):
+        return good(lines, strict, call) if strict else "1. only one line"
+    llm = FakeChatLLM(behave)
+    out, summary = translate_segments(segments(4), settings(tmp_path), llm=llm)
+    assert summary["retries"] == 1 and summary["halvings"] == 0 and summary["flagged"] == 0
+    assert [s["text"] for s in out] == [f"FR<Satır {i} Yaman>" for i in range(4)]
+
+
+def test_empty_lines_are_kept_not_sent(tmp_path):
+    segs = segments(3)
+    segs[1]["text"] = "  "
+    llm = FakeChatLLM(good)
+    out, summary = translate_segments(segs, settings(tmp_path), llm=llm)
+    assert [s["text"] for s in out] == ["FR<Satır 0 Yaman>", "", "FR<Satır 2 Yaman>"]
+    assert llm.asked == [["Satır 0 Yaman", "Satır 2 Yaman"]]
+    assert summary["to_translate"] == 2
+
+
+def test_duplicate_ids_are_an_error(tmp_path):
+    segs = segments(2)
+    segs[1]["id"] = 0
+    with pytest.raises(TranslationError):
+        translate_segments(segs, settings(tmp_path), llm=FakeChatLLM(good))
+
+
+# ---- resume ------------------------------------------------------------------------------------
+def test_resume_after_kill_generates_only_the_rest(tmp_path):
+    segs = segments(20, gap_every=4)          # 5 batches of 4 lines
+    first = FakeChatLLM(good, kill_after=3)
+    with pytest.raises(Killed):
+        translate_segments(segs, settings(tmp_path), llm=first)
+    assert len(first.asked) == 3
+    second = FakeChatLLM(good)
+    out, summary = translate_segments(segs, settings(tmp_path), llm=second)
+    assert summary["cached_batches"] == 3 and summary["generated_batches"] == 2
+    assert [l for b in second.asked for l in b] == [s["text"] for s in segs[12:]]
+    assert [s["text"] for s in out] == [f"FR<{s['text']}>" for s in segs]
+    third = FakeChatLLM(good)                  # an identical rerun costs nothing
+    out3, summary3 = translate_segments(segs, settings(tmp_path), llm=third)
+    assert third.asked == [] and summary3["cached_batches"] == 5 and out3 == out
+
+
+def test_cache_skips_a_torn_last_line(tmp_path):
+    segs = segments(8, gap_every=4)
+    translate_segments(segs, settings(tmp_path), llm=FakeChatLLM(good))
+    path = tmp_path / "cache" / "batches.jsonl"
+    path.write_text(path.read_text(encoding="utf-8")[:-40], encoding="utf-8")  # killed mid-write
+    llm = FakeChatLLM(good)
+    _, summary = translate_segments(segs, settings(tmp_path), llm=llm)
+    assert summary["cached_batches"] == 1 and len(llm.asked) == 1
+
+
+def test_changed_prompt_or_settings_miss_the_cache(tmp_path):
+    segs = segments(4)
+    translate_segments(segs, settings(tmp_path), llm=FakeChatLLM(good))
+    llm = FakeChatLLM(good)
+    translate_segments(segs, settings(tmp_path, temperature=0.3), llm=llm)
+    assert len(llm.asked) == 1
+
+
+# ---- streams, context, glossary in prompts -----------------------------------------------------
+def test_streams_batch_several_conversations_per_call(tmp_path):
+    calls = []
+
+    class Counting(FakeChatLLM):
+        def chat(self, conversations, max_new_tokens):
+            calls.append(len(conversations))
+            return super().chat(conversations, max_new_tokens)
+
+    segs = segments(16, gap_every=4)
+    out, summary = translate_segments(segs, settings(tmp_path, streams=2), llm=Counting(good))
+    assert calls == [2, 2] and summary["streams"] == 2
+    assert [s["text"] for s in out] == [f"FR<{s['text']}>" for s in segs]
+
+
+def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_path):
+    convs = []
+
+    class Recording(FakeChatLLM):
+        def chat(self, conversations, max_new_tokens):
+            convs.extend(conversations)
+            return super().chat(conversations, max_new_tokens)
+
+    def behave(lines, strict, call):
+        return good(lines, strict, call) + f"\nSUMMARY: summary after call {call}\nADDRESS: Seher -> Yaman: vous"
+
+    segs = segments(8, gap_every=4)
+    segs[5]["text"] = "Seher Hanım, Yaman Bey geldi."
+    translate_segments(segs, settings(tmp_path), llm=Recording(behave))
+    first, second = convs[0][-1]["content"], convs[1][-1]["content"]
+    assert "Following lines" in first and "Satır 4 Yaman" in first          # look-ahead
+    assert "Previous lines" in second and "-> FR<Satır 3 Yaman>" in second  # context with translation
+    assert "Story so far: summary after call 1" in second
+    assert "Seher Hanım = Madame Seher" in second and "Seher Hanım" not in first
+    assert "Kiraz" not in first                                                 # irrelevant terms left out
+    assert "Seher -> Yaman: vous" in second                                     # learnt in this episode
+    memory = json.loads((tmp_path / "memory.json").read_text(encoding="utf-8"))
+    assert memory["address"]["Seher -> Yaman"] == {"form": "vous", "episode": "e01"}
+
+
+def test_name_lost_by_the_model_is_flagged(tmp_path):
+    out, summary = translate_segments(segments(1), settings(tmp_path),
+                                      llm=FakeChatLLM(lambda l, s, c: "1. Ligne zéro"))
+    assert out[0]["flags"] == ["name_missing:Yaman"] and summary["name_missing"] == 1
+
+
+# ---- series memory -----------------------------------------------------------------------------
+def test_series_memory_across_episodes_first_form_wins(tmp_path):
+    path = tmp_path / "series_memory.json"
+    e02 = SeriesMemory(path, "e02")
+    e02.observe("Seher", "Yaman", "vous")
+    e02.save()
+    e01 = SeriesMemory(path, "e01")            # run later, but must keep what e02 established
+    assert e01.relevant("Seher Yaman") == [("Seher -> Yaman", "vous")]
+    e01.observe("Seher", "Yaman", "tu")
+    e01.observe("Kiraz", "Seher", "tu")
+    e01.save()
+    data = json.loads(path.read_text(encoding="utf-8"))["address"]
+    assert data["Seher -> Yaman"]["form"] == "vous" and data["Kiraz -> Seher"]["episode"] == "e01"
+    again = SeriesMemory(path, "e01")         # a rerun of e01 ignores its own entries: same prompts
+    assert "Kiraz -> Seher" not in again.known and "Seher -> Yaman" in again.known
+
+
+# ---- batching, glossary, prompts, typography ---------------------------------------------------
+def test_batches_cut_at_longest_pause():
+    lines = [{"start": float(i), "end": i + 0.9} for i in range(10)]
+    lines[6] = {"start": 9.0, "end": 9.5}
+    lines[7:] = [{"start": 10.0 + i, "end": 10.9 + i} for i in range(3)]
+    batches = cut_batches(lines, 8)
+    assert [len(b) for b in batches] == [6, 4]
+    assert sum(len(b) for b in cut_batches(lines * 7, 5)) == 70
+
+
+def test_glossary_terms_with_turkish_suffixes_and_casing(tmp_path):
+    terms = load_glossary(ROOT / "glossary.tsv")
+    found = [t.display for t in relevant_terms(terms, ["Yaman Bey'in konağında KİRAZ uyumuyor."])]
+    assert found[0] == "Yaman Bey" and {"Yaman", "Kiraz", "konak"} <= set(found) and "Seher" not in found
+    bad = tmp_path / "g.tsv"
+    bad.write_text("turkish\tfrench\tnote\nYaman\t\t\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_glossary(bad)
+
+
+def test_prompt_files_are_versioned_and_complete():
+    chat, base = load_prompt("chat"), load_prompt("base")
+    assert chat.version.startswith("translate-chat.v1.txt@") and base.version != chat.version
+    assert {"system", "user", "stricter"} <= set(chat.sections) and {"header", "shots", "pair"} <= set(base.sections)
+    with pytest.raises(TranslationError):
+        parse_prompt_text("=== user ===\n$unknown\n").render("user")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ('"Viens ici!"', f"Viens ici{NNBSP}!"),
+    ("« Je t'aime. »", "Je t'aime."),
+    ("Quoi?! Non...", f"Quoi{NNBSP}?! Non…"),
+    ('Il a dit "non".', f"Il a dit «{NNBSP}non{NNBSP}»."),
+    ("Il est 10:30 : on part", f"Il est 10:30{NNBSP}: on part"),
+    ("Merci. (N.d.T. : littéralement « que ta main soit saine »)", "Merci."),
+    ("Salut ; ça va ?", f"Salut{NNBSP}; ça va{NNBSP}?"),
+    ("- Où ?\n- Ici.", f"- Où{NNBSP}? - Ici."),
+])
+def test_french_typography(raw, expected):
+    assert french_typography(raw) == expected
