@@ -1,0 +1,102 @@
+"""The benchmark's helpers (no models, no timing assertions): the synthetic episode, parsing of
+Snakemake's benchmark files, job stamps and stage logs, accuracy figures and the Markdown table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from altyazi import bench
+
+
+def test_layout_is_deterministic_and_repeats_every_clip():
+    names = ["b", "a", "c", "d", "e"]
+    layout = bench.bench_layout(names, repeats=3)
+    assert layout == bench.bench_layout(list(reversed(names)), repeats=3)
+    clips = [item[1] for item in layout if item[0] == "clip"]
+    assert clips == sorted(names) * 3
+    kinds = {item[0] for item in layout}
+    assert kinds == {"clip", "silence", "music", "noise"}
+    # every clip is followed by silence, so no two clips touch
+    for i, item in enumerate(layout[:-1]):
+        if item[0] == "clip":
+            assert layout[i + 1][0] == "silence"
+
+
+def test_bench_episode_from_real_clips_has_known_offsets(shared_clips, tmp_path):
+    wav, truth = bench.build_bench_episode(tmp_path, shared_clips, repeats=1)
+    assert wav.is_file()
+    parts = truth["parts"]
+    assert parts[0]["start"] == 0.0 and abs(parts[-1]["end"] - truth["duration"]) < 1e-3
+    for a, b in zip(parts, parts[1:]):
+        assert abs(a["end"] - b["start"]) < 2e-3  # contiguous, known offsets
+    assert sum(p["kind"] == "clip" for p in parts) == 10
+    assert bench.truth_text(truth).split()[0] == parts[1]["text"].split()[0]
+
+
+def test_missing_clips_is_a_clear_error(tmp_path):
+    with pytest.raises(bench.ConfigError, match="no clips"):
+        bench.build_bench_episode(tmp_path, tmp_path / "nowhere", repeats=1)
+
+
+def test_read_benchmark_tsv(tmp_path):
+    tsv = tmp_path / "b.tsv"
+    tsv.write_text("s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+                   "12.5\t0:00:12\t812.3\t900\t700\t750\t1\t2\t180.0\t22.1\n")
+    row = bench.read_benchmark_tsv(tsv)
+    assert row == {"wall_s": 12.5, "max_rss_mb": 812.3, "cpu_s": 22.1, "mean_load": 180.0}
+
+
+SNAKEMAKE_OUT = """Building DAG of jobs...
+[Thu Nov  5 16:14:07 2026]
+localrule vad:
+    input: results/bench/audio.wav
+[Wed Nov 25 16:14:30 2026]
+rule asr:
+    input: results/bench/audio.wav
+"""
+
+
+def test_job_starts_and_jobs_run():
+    starts = bench.job_starts(SNAKEMAKE_OUT)
+    assert starts["vad"] == datetime(2026, 11, 5, 16, 14, 7)
+    assert starts["asr"] == datetime(2026, 11, 25, 16, 14, 30)
+    assert bench.jobs_run(SNAKEMAKE_OUT) == ["vad", "asr"]
+
+
+def test_model_ready_from_logs(tmp_path):
+    (tmp_path / "logs" / "asr").mkdir(parents=True)
+    (tmp_path / "logs" / "asr" / "bench.log").write_text(
+        "2026-11-25 16:14:33,950 WARNING [altyazi.gpu] no GPU\n"
+        "2026-11-25 16:14:35,467 INFO    [altyazi.asr.whisper] faster-whisper models/whisper-base loaded on cpu\n")
+    ready = bench.model_ready_s(tmp_path, bench.job_starts(SNAKEMAKE_OUT))
+    assert ready == {"asr": 5.5, "translate": None}
+
+
+def test_accuracy_counts_words_after_normalising():
+    acc = bench.accuracy("Bu devlet nasıl ayakta duracak?", "bu Devlet, nasıl duracak")
+    assert acc["reference_words"] == 5 and acc["words"] == 4
+    assert acc["wer"] == pytest.approx(0.2)
+
+
+def test_markdown_table_shows_every_stage_and_ratio():
+    stage = {"wall_s": 10.0, "rtf": 0.02, "max_rss_mb": 500.0, "cpu_s": 15.0, "mean_load": 1.0, "max_vram_mb": None}
+    bare = {"mode": "batched", "decode_s": 0.1, "load_s": 0.6, "transcribe_s": 40.0, "total_s": 40.7,
+            "segments": 9, "max_rss_mb": 600.0, "process_wall_s": 43.0}
+    results = {
+        "machine": {"when": "now", "cpus": 2, "gpu": None},
+        "episode": {"duration_s": 600.0, "clips": 30, "speech_s": 450.0, "music_s": 80.0, "noise_s": 36.0,
+                    "vad_pieces": 100, "translated_lines": 90, "reference_words": 900},
+        "workflow": {"wall_s": 300.0, "rtf": 0.5, "noop_rerun_s": 2.1, "translate_rerun_s": 150.0},
+        "stages": {r: dict(stage) for r in bench.STAGES},
+        "bare_faster_whisper": {"batched": bare},
+        "accuracy": {"pipeline": {"wer": 0.4, "words": 850}, "batched": {"wer": 0.45, "words": 800}},
+        "ratios": {"pipeline_asr_s": 50.0, "asr_vs_batched": 1.163, "asr_vs_batched_transcribe_only": 1.25,
+                   "pipeline_wer_minus_best_bare": -0.05, "outside_model_fraction": 0.04},
+        "model_ready_s": {"asr": 3.0, "translate": 50.0},
+    }
+    md = bench.render_markdown(results, ["translation capped"])
+    for rule in bench.STAGES:
+        assert f"| {rule} |" in md
+    assert "| batched |" in md and "1.16" in md and "translation capped" in md and "n/a" in md
