@@ -1,18 +1,27 @@
-"""Turkish ASR stage: transcribe every VAD piece with the configured backend chain -> tr.json."""
+"""Turkish ASR stage: transcribe every VAD piece with the configured backend chain -> tr.json.
+
+The chain (config order, default Voxtral Small > Voxtral Mini > faster-whisper) is planned from free
+VRAM (:mod:`.plan`), run with the quality gate and fallbacks (:mod:`.chain`), and every segment with
+text ends with word times (backend, forced alignment, or interpolated + flagged).
+"""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import AltyaziError, ModelMissingError
+from ..errors import ModelMissingError
 from ..log import get_logger
 from ..segments import Segment
-from .base import SAMPLE_RATE, Piece
+from .base import SAMPLE_RATE, Piece, Transcript
+from .chain import cut_pieces, decide, time_words, transcribe_with_chain
+from .plan import LinkPlan, plan_chain
 
 log = get_logger("asr")
+__all__ = ["ASRSettings", "transcribe_segments", "make_backend", "cut_pieces", "plan_chain", "Piece", "Transcript"]
 
 
 @dataclass
@@ -25,51 +34,92 @@ class ASRSettings:
     voxtral: dict = field(default_factory=dict)
     quality_gate: bool = True
     align: bool = True
+    realign_whisper: bool = False   # also re-time faster-whisper's words with the aligner
 
 
-def make_backend(name: str, settings: ASRSettings):
-    ref = settings.models.get(name)
+def make_backend(plan: LinkPlan, settings: ASRSettings):
+    """The backend object of one planned link (nothing loaded yet)."""
+    ref = settings.models.get(plan.name)
     if not ref:
-        raise ModelMissingError(f"no model configured for ASR backend {name!r}")
-    if name == "faster-whisper":
+        raise ModelMissingError(f"no model configured for ASR backend {plan.name!r} in this profile")
+    if plan.name == "faster-whisper":
         from .whisper import FasterWhisperBackend
 
         fw = settings.faster_whisper
-        return FasterWhisperBackend(ref, language=settings.language, device=settings.device,
-                                    compute_type=fw.get("compute_type", "auto"),
-                                    beam_size=int(fw.get("beam_size", 5)), batch_size=int(fw.get("batch_size", 8)),
-                                    cpu_threads=int(fw.get("cpu_threads", 0)))
-    raise ModelMissingError(f"ASR backend {name!r} is not available in this build")
+        return FasterWhisperBackend(ref, language=settings.language, device=plan.device,
+                                    compute_type=fw.get("compute_type", "auto"), beam_size=int(fw.get("beam_size", 5)),
+                                    batch_size=plan.batch_size, cpu_threads=int(fw.get("cpu_threads", 0)),
+                                    mode=fw.get("mode", "batched"))
+    from .voxtral import VoxtralBackend
+
+    return VoxtralBackend(ref, name=plan.name, language=settings.language, device=plan.device,
+                          batch_size=plan.batch_size, max_new_tokens=int(settings.voxtral.get("max_new_tokens", 256)))
 
 
-def cut_pieces(audio: np.ndarray, segments: list[dict]) -> list[Piece]:
-    return [Piece(s["id"], s["start"], s["end"],
-                  audio[int(s["start"] * SAMPLE_RATE):int(s["end"] * SAMPLE_RATE)]) for s in segments]
+def _make_backend_checked(plan: LinkPlan, settings: ASRSettings):
+    try:
+        return make_backend(plan, settings)
+    except ModelMissingError as err:  # no model in the profile: a load failure of that link
+        return _Unavailable(plan.name, err)
 
 
-def transcribe_segments(audio: np.ndarray, vad_segments: list[dict], settings: ASRSettings) -> tuple[list[Segment], dict]:
-    """One Segment per VAD piece (same id/start/end), text from the first chain link that loads."""
+@dataclass
+class _Unavailable:
+    name: str
+    error: Exception
+    gives_word_times: bool = False
+
+    def load(self) -> None:
+        raise self.error
+
+    def close(self) -> None:
+        pass
+
+
+def transcribe_segments(audio: np.ndarray, vad_segments: list[dict],
+                        settings: ASRSettings) -> tuple[list[Segment], dict]:
+    """One Segment per VAD piece (same id/start/end, in order), plus a summary for tr.json and the log.
+
+    ``audio``: 16 kHz mono float32; ``vad_segments``: dicts with id, start, end (s)."""
     t0 = time.perf_counter()
     pieces = cut_pieces(audio, vad_segments)
-    errors = []
-    for name in settings.chain:
-        backend = make_backend(name, settings)
-        try:
-            backend.load()
-        except AltyaziError as err:
-            errors.append(f"{name}: {err}")
-            log.warning("ASR backend %s unavailable: %s; trying the next one", name, err)
-            continue
-        try:
-            results = backend.transcribe(pieces) if pieces else []
-        finally:
-            backend.close()
-        segments = [Segment(p.id, p.start, p.end, r.text, r.words, backend=name,
-                            note="; ".join(errors) or None, flags=[] if r.text else ["empty"])
-                    for p, r in zip(pieces, results)]
-        audio_s = audio.size / SAMPLE_RATE
-        elapsed = time.perf_counter() - t0
-        summary = {"backends": {name: len(segments)}, "fallbacks": errors, "audio_seconds": round(audio_s, 2),
-                   "seconds": round(elapsed, 2), "rtf": round(elapsed / audio_s, 4) if audio_s else None}
-        return segments, summary
-    raise ModelMissingError("no ASR backend of the chain could be loaded:\n  " + "\n  ".join(errors))
+    states, plans, fallbacks = (transcribe_with_chain(pieces, settings, _make_backend_checked)
+                                if pieces else ([], plan_chain(settings), []))
+    chain_note = "; ".join(f"{f['link']}: {f['reason']}" for f in fallbacks) or None
+    segments = [decide(s, chain_note) for s in states]
+    gives = {"faster-whisper": True}
+    words = time_words(segments, pieces, settings, gives)
+    audio_s = audio.size / SAMPLE_RATE
+    elapsed = time.perf_counter() - t0
+    flags = Counter(f for s in segments for f in s.flags)
+    summary = {
+        "chain": [p.to_dict() for p in plans],
+        "backends": dict(Counter(s.backend for s in segments if s.text)),
+        "fallbacks": fallbacks,
+        "gate": {"rejected": dict(Counter(a.link + (" (looser)" if a.looser else "") for s in states
+                                          for a in s.attempts if a.reasons)),
+                 "flags": dict(flags)},
+        "pieces": len(segments),
+        "empty": flags.get("empty", 0),
+        "words": dict(words),
+        "audio_seconds": round(audio_s, 2),
+        "speech_seconds": round(sum(p.end - p.start for p in pieces), 2),
+        "seconds": round(elapsed, 2),
+        "rtf": round(elapsed / audio_s, 4) if audio_s else None,
+    }
+    log_summary(summary)
+    return segments, summary
+
+
+def log_summary(summary: dict) -> None:
+    """The summary block that ends the rule's log."""
+    log.info("ASR summary: %d pieces; text by backend %s; %d empty (flagged)", summary["pieces"],
+             summary["backends"] or "{}", summary["empty"])
+    for f in summary["fallbacks"]:
+        log.info("  fallback: %s %s", f["link"], f["reason"])
+    if summary["gate"]["rejected"]:
+        log.info("  quality gate rejections by link: %s; flags: %s", summary["gate"]["rejected"],
+                 summary["gate"]["flags"])
+    log.info("  word times: %s", summary["words"] or "{}")
+    log.info("  %.1f s of audio (%.1f s of speech) in %.1f s: RTF %s", summary["audio_seconds"],
+             summary["speech_seconds"], summary["seconds"], summary["rtf"])

@@ -1,4 +1,14 @@
-"""faster-whisper backend: CTranslate2 Whisper with word timestamps, one result per VAD piece."""
+"""faster-whisper backend: CTranslate2 Whisper with word timestamps, one result per VAD piece.
+
+Two ways to run the same pieces, both one transcription per piece (never merged 30 s windows):
+- ``sequential``: ``WhisperModel.transcribe`` per piece, with temperature fallback and the
+  no-speech / log-prob / compression guards;
+- ``batched``: ``BatchedInferencePipeline`` over the pieces given as ``clip_timestamps`` (faster-whisper
+  then makes exactly one chunk per clip, no merging), ``batch_size`` pieces per encoder/decoder call.
+  It has no temperature fallback, so the no-speech guard is applied here to its results.
+A looser retry (for pieces the quality gate rejected) always runs sequentially with lower no-speech
+bar, no hallucination-silence skip and the full temperature ladder.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +16,17 @@ import gc
 import os
 from dataclasses import dataclass
 
-from ..errors import ModelMissingError
+import numpy as np
+
+from ..errors import ConfigError, ModelMissingError
 from ..log import get_logger, progress
 from ..models import is_local_ref
 from ..segments import Word
-from .base import Piece, Transcript
+from .base import SAMPLE_RATE, Piece, Transcript
 
 log = get_logger("asr.whisper")
+GUARDS = dict(no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
+GAP_S = 0.5  # silence between pieces in the batched pipeline's audio (pieces never touch)
 
 
 @dataclass
@@ -24,13 +38,17 @@ class FasterWhisperBackend:
     beam_size: int = 5
     batch_size: int = 8
     cpu_threads: int = 0
+    mode: str = "batched"        # batched | sequential
     name: str = "faster-whisper"
     gives_word_times: bool = True
 
     def __post_init__(self) -> None:
+        if self.mode not in ("batched", "sequential"):
+            raise ConfigError(f"asr.faster_whisper.mode must be batched or sequential, not {self.mode!r}")
         self.model = None
 
     def load(self) -> None:
+        """Load the CTranslate2 model (local folder or HF cache only). ModelMissingError if absent."""
         from faster_whisper import WhisperModel
 
         ref = self.model_ref
@@ -49,34 +67,86 @@ class FasterWhisperBackend:
             self.model = WhisperModel(ref, device=device, compute_type=compute_type, cpu_threads=threads,
                                       local_files_only=True)
         except (OSError, ValueError) as err:  # hub miss when offline, or a broken folder
-            if "local" in str(err).lower() or "not found" in str(err).lower() or "snapshot" in str(err).lower():
-                raise ModelMissingError(f"faster-whisper model {ref} is not available locally ({err})") from None
-            raise
-        log.info("faster-whisper %s loaded on %s (%s, %d threads)", ref, device, compute_type, threads)
+            raise ModelMissingError(f"faster-whisper model {ref} could not be loaded ({err})") from None
+        log.info("faster-whisper %s loaded on %s (%s, %d threads, %s, batch %d)", ref, device, compute_type,
+                 threads, self.mode, self.batch_size)
 
-    def transcribe(self, pieces: list[Piece], **looser: object) -> list[Transcript]:
+    def transcribe(self, pieces: list[Piece], looser: bool = False) -> list[Transcript]:
+        """One Transcript per piece, in order; word times are absolute (episode) seconds."""
         assert self.model is not None, "load() first"
-        # Looser settings for a retry of a piece that came back empty: lower the no-speech bar
-        # and let the decoder fall back through temperatures.
-        no_speech = 0.9 if looser else 0.6
-        out: list[Transcript] = []
-        for piece in progress(pieces, description="asr pieces (faster-whisper)", logger=log):
-            segments, info = self.model.transcribe(
-                piece.audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
-                condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
-                no_speech_threshold=no_speech, log_prob_threshold=-1.0, compression_ratio_threshold=2.4,
-                hallucination_silence_threshold=None if looser else 2.0,
-                temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
-            words: list[Word] = []
-            texts: list[str] = []
-            for seg in segments:
-                texts.append(seg.text.strip())
-                for w in seg.words or []:
-                    words.append(Word(piece.start + w.start, piece.start + w.end, w.word.strip(), w.probability))
-            out.append(Transcript(" ".join(t for t in texts if t).strip(), [w for w in words if w.word],
-                                  info.language, info.language_probability))
+        if not pieces:
+            return []
+        if looser or self.mode == "sequential" or self.batch_size <= 1:
+            return [self._one(p, looser) for p in progress(pieces, description="asr pieces (faster-whisper)",
+                                                           logger=log)]
+        return self._batched(pieces)
+
+    def _one(self, piece: Piece, looser: bool) -> Transcript:
+        guards = dict(GUARDS, no_speech_threshold=0.9) if looser else GUARDS
+        segments, info = self.model.transcribe(
+            piece.audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
+            condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
+            hallucination_silence_threshold=None if looser else 2.0,
+            temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0], **guards)
+        return _collect(list(segments), piece, offset=0.0, language=info.language,
+                        probability=info.language_probability)
+
+    def _batched(self, pieces: list[Piece]) -> list[Transcript]:
+        from faster_whisper import BatchedInferencePipeline
+
+        # Lay the pieces end to end with a gap and give each as its own clip: the pipeline makes one
+        # chunk per clip (no merging) and runs `batch_size` chunks per call.
+        offsets, chunks, pos = [], [], 0
+        gap = np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)
+        for p in pieces:
+            offsets.append(pos)
+            chunks.extend([p.audio, gap])
+            pos += p.audio.size + gap.size
+        audio = np.concatenate(chunks)
+        clips = [{"start": o / SAMPLE_RATE, "end": (o + p.audio.size) / SAMPLE_RATE} for o, p in zip(offsets, pieces)]
+        pipeline = BatchedInferencePipeline(self.model)
+        segments, info = pipeline.transcribe(
+            audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
+            clip_timestamps=clips, batch_size=self.batch_size, without_timestamps=False, temperature=0.0,
+            log_progress=False, **GUARDS)
+        # A segment's `seek` is its clip's offset in frames (100 per second): map it back to the piece.
+        frames = self.model.frames_per_second
+        by_seek = {int(c["start"] * frames): i for i, c in enumerate(clips)}
+        grouped: list[list] = [[] for _ in pieces]
+        for seg in progress(segments, total=None, description="asr segments (faster-whisper batched)", logger=log):
+            i = by_seek.get(seg.seek)
+            if i is None:  # should not happen; fall back to the time
+                i = int(np.searchsorted([c["start"] for c in clips], seg.start, side="right") - 1)
+            grouped[i].append(seg)
+        out = []
+        for i, p in enumerate(pieces):
+            kept = [s for s in grouped[i] if not _no_speech(s)]
+            if len(kept) < len(grouped[i]):
+                log.debug("piece %d: %d segment(s) dropped by the no-speech guard", p.id, len(grouped[i]) - len(kept))
+            out.append(_collect(kept, p, offset=offsets[i] / SAMPLE_RATE, language=info.language,
+                                probability=info.language_probability))
         return out
 
     def close(self) -> None:
         self.model = None
         gc.collect()
+
+
+def _no_speech(seg) -> bool:
+    """Whisper's own rule: probably silence when no_speech_prob is high and the text is unlikely."""
+    return seg.no_speech_prob > GUARDS["no_speech_threshold"] and seg.avg_logprob < GUARDS["log_prob_threshold"]
+
+
+def _collect(segments: list, piece: Piece, offset: float, language: str | None, probability: float | None) -> Transcript:
+    """Join faster-whisper segments of one piece; word times moved from ``offset`` to the piece start."""
+    words: list[Word] = []
+    texts: list[str] = []
+    shift = piece.start - offset
+    for seg in segments:
+        texts.append(seg.text.strip())
+        for w in seg.words or []:
+            if w.word.strip():
+                start = float(min(max(shift + w.start, piece.start), piece.end))
+                end = float(min(max(shift + w.end, start), piece.end))
+                words.append(Word(start, end, w.word.strip(), w.probability))
+    return Transcript(" ".join(t for t in texts if t).strip(), words, language, probability)

@@ -1,0 +1,159 @@
+"""Word timing by CTC forced alignment: a transformers ``Wav2Vec2ForCTC`` gives per-frame character
+log-probabilities, ``ctc_forced_aligner.forced_align`` (a compiled Viterbi with torchaudio's contract)
+finds the best path of the transcript's characters, and each word takes the span of its characters.
+
+Words with no character of the model's alphabet (numbers, symbols) cannot be aligned: they get times
+interpolated between their aligned neighbours and ``flag="interpolated"``. :func:`interpolate_words`
+times a whole piece the same way when no aligner is available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ModelMissingError
+from ..log import get_logger
+from ..segments import Word
+from .base import SAMPLE_RATE
+
+log = get_logger("asr.align")
+
+
+def turkish_lower(text: str) -> str:
+    return text.replace("I", "ı").replace("İ", "i").lower()
+
+
+def interpolate_words(words: list[str], start: float, end: float, flag: str = "interpolated") -> list[Word]:
+    """Spread ``words`` over [start, end] seconds in proportion to their length (characters)."""
+    if not words:
+        return []
+    weights = np.array([max(1, len(w)) for w in words], dtype=float)
+    edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
+    return [Word(float(edges[i]), float(edges[i + 1]), w, None, flag) for i, w in enumerate(words)]
+
+
+def fill_gaps(times: list[tuple[float, float] | None], words: list[str], start: float, end: float,
+              scores: list[float | None]) -> list[Word]:
+    """Words with times keep them; each run of untimed words is interpolated (and flagged) between
+    the end of the previous timed word (or ``start``) and the start of the next (or ``end``)."""
+    out: list[Word] = []
+    i = 0
+    while i < len(words):
+        if times[i] is not None:
+            out.append(Word(times[i][0], times[i][1], words[i], scores[i]))
+            i += 1
+            continue
+        j = i
+        while j < len(words) and times[j] is None:
+            j += 1
+        left = out[-1].end if out else start
+        right = times[j][0] if j < len(words) else end
+        out.extend(interpolate_words(words[i:j], left, max(left, right)))
+        i = j
+    return out
+
+
+@dataclass
+class CTCAligner:
+    """Forced aligner over a wav2vec2 CTC checkpoint (local folder or Hugging Face cache)."""
+
+    model_ref: str
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        self.model = None
+        self.processor = None
+
+    def load(self) -> None:
+        """Load the CTC model and its processor; ModelMissingError when not on disk."""
+        import torch
+        from transformers import AutoProcessor, Wav2Vec2ForCTC
+
+        from ..models import resolve_hf_model
+
+        path = resolve_hf_model(self.model_ref, "aligner")
+        try:
+            self.processor = AutoProcessor.from_pretrained(path)
+            self.model = Wav2Vec2ForCTC.from_pretrained(path, dtype=torch.float32).to(self.device).eval()
+        except (OSError, ValueError) as err:
+            raise ModelMissingError(f"aligner {self.model_ref} cannot be loaded ({err})") from err
+        vocab = self.processor.tokenizer.get_vocab()
+        n_out = self.model.config.vocab_size
+        self.vocab = {turkish_lower(k): v for k, v in vocab.items() if v < n_out and len(k) == 1}
+        self.blank = int(self.processor.tokenizer.pad_token_id)
+        self.separator = vocab.get(getattr(self.processor.tokenizer, "word_delimiter_token", "|") or "|")
+        log.info("aligner %s loaded on %s (%d characters)", self.model_ref, self.device, len(self.vocab))
+
+    def emissions(self, audio: np.ndarray) -> np.ndarray:
+        """Per-frame log-probabilities, float32 array (frames, classes); 1 frame = 20 ms for wav2vec2."""
+        import torch
+
+        inputs = self.processor(audio, sampling_rate=SAMPLE_RATE, return_tensors="pt")
+        with torch.inference_mode():
+            logits = self.model(inputs.input_values.to(self.device)).logits[0]
+        return torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+
+    def align(self, audio: np.ndarray, text: str, offset: float) -> list[Word]:
+        """Times (absolute s = ``offset`` + position in ``audio``) for every whitespace word of ``text``.
+
+        Unalignable words, or all words when the piece is too short for the characters, are
+        interpolated and flagged."""
+        from ctc_forced_aligner import forced_align
+
+        assert self.model is not None, "load() first"
+        words = text.split()
+        if not words:
+            return []
+        end = offset + audio.size / SAMPLE_RATE
+        chars = [[self.vocab[c] for c in turkish_lower(w) if c in self.vocab and self.vocab[c] != self.separator]
+                 for w in words]
+        targets, owner = [], []
+        for i, ids in enumerate(chars):
+            if not ids:
+                continue
+            if targets and self.separator is not None:
+                targets.append(self.separator)
+                owner.append(-1)
+            targets.extend(ids)
+            owner.extend([i] * len(ids))
+        if not targets:
+            return interpolate_words(words, offset, end)
+        log_probs = self.emissions(audio)
+        frames = log_probs.shape[0]
+        repeats = sum(a == b for a, b in zip(targets, targets[1:]))
+        if frames < len(targets) + repeats:
+            log.debug("piece at %.2f s: %d frames for %d characters, interpolating", offset, frames, len(targets))
+            return interpolate_words(words, offset, end)
+        path, scores = forced_align(log_probs[None].astype(np.float32), np.array([targets], dtype=np.int64),
+                                    blank=self.blank)
+        path, scores = np.asarray(path).reshape(-1), np.asarray(scores).reshape(-1)
+        spans = token_spans(path, self.blank)
+        if len(spans) != len(targets):  # cannot happen with a valid CTC path; be safe
+            log.warning("aligner returned %d spans for %d characters; interpolating", len(spans), len(targets))
+            return interpolate_words(words, offset, end)
+        sec = audio.size / SAMPLE_RATE / frames
+        times: list[tuple[float, float] | None] = [None] * len(words)
+        word_scores: list[list[float]] = [[] for _ in words]
+        for (f0, f1), who in zip(spans, owner):
+            if who < 0:
+                continue
+            t0, t1 = offset + f0 * sec, offset + (f1 + 1) * sec
+            times[who] = (t0, t1) if times[who] is None else (times[who][0], t1)
+            word_scores[who].append(float(np.exp(np.mean(scores[f0:f1 + 1]))))
+        probs = [float(np.mean(s)) if s else None for s in word_scores]
+        return fill_gaps(times, words, offset, end, probs)
+
+
+def token_spans(path: np.ndarray, blank: int) -> list[tuple[int, int]]:
+    """[first, last] frame of each emitted token of a CTC frame path (blank frames separate repeats)."""
+    spans: list[tuple[int, int]] = []
+    prev = blank
+    for t, label in enumerate(path.tolist()):
+        if label != blank and label != prev:
+            spans.append((t, t))
+        elif label != blank and label == prev:
+            spans[-1] = (spans[-1][0], t)
+        prev = label
+    return spans

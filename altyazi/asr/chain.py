@@ -1,0 +1,173 @@
+"""Run the ASR chain over the VAD pieces: each usable link transcribes the pieces still open, the
+quality gate decides which answers stand, the last link that ran retries the rest with looser
+settings, and whatever is still rejected is recorded with a flag (never dropped). Then every
+segment with text gets word times: the backend's own, forced alignment, or interpolation (flagged).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import gpu
+from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
+from ..log import get_logger
+from ..segments import Segment
+from .align import CTCAligner, interpolate_words
+from .base import SAMPLE_RATE, Piece, Transcript
+from .gate import check_transcript
+from .plan import LinkPlan, plan_chain
+
+log = get_logger("asr")
+
+
+@dataclass
+class Attempt:
+    link: str
+    transcript: Transcript
+    reasons: list[str]
+    looser: bool = False
+
+
+@dataclass
+class PieceState:
+    piece: Piece
+    attempts: list[Attempt] = field(default_factory=list)
+    accepted: Attempt | None = None
+
+
+def describe_error(err: BaseException) -> str:
+    if gpu.is_oom(err) or isinstance(err, GPUMemoryError):
+        return f"CUDA out of memory ({str(err).splitlines()[0][:160]})"
+    text = str(err).splitlines()[0][:200] if str(err) else ""
+    return f"{type(err).__name__}: {text}" if not isinstance(err, AltyaziError) else text
+
+
+def cut_pieces(audio: np.ndarray, segments: list[dict]) -> list[Piece]:
+    """The 16 kHz samples of each VAD segment (times in seconds)."""
+    return [Piece(int(s["id"]), float(s["start"]), float(s["end"]),
+                  audio[int(s["start"] * SAMPLE_RATE):int(s["end"] * SAMPLE_RATE)]) for s in segments]
+
+
+def judge(text: str, settings) -> list[str]:
+    """Gate reasons for ``text``; with the gate off only emptiness counts."""
+    if settings.quality_gate:
+        return check_transcript(text, settings.language)
+    return [] if text.strip() else ["empty"]
+
+
+def run_link(backend, states: list[PieceState], looser: bool, settings) -> None:
+    """Transcribe the open pieces with ``backend`` and record each answer and the gate's verdict."""
+    outs = backend.transcribe([s.piece for s in states], looser=looser)
+    for state, out in zip(states, outs):
+        attempt = Attempt(backend.name, out, judge(out.text, settings), looser)
+        state.attempts.append(attempt)
+        if not attempt.reasons:
+            state.accepted = attempt
+        else:
+            log.debug("piece %d rejected from %s%s: %s (%r)", state.piece.id, backend.name,
+                      " (looser)" if looser else "", "; ".join(attempt.reasons), out.text[:80])
+
+
+def transcribe_with_chain(pieces: list[Piece], settings, make_backend) -> tuple[list[PieceState], list[LinkPlan], list[dict]]:
+    """The chain over ``pieces``: returns per-piece states, the plan, and the link-level fallbacks."""
+    plans = plan_chain(settings)
+    fallbacks = [{"link": p.name, "reason": f"skipped: {p.reason}"} for p in plans if not p.usable]
+    states = [PieceState(p) for p in pieces]
+    last_ok: LinkPlan | None = None
+    backend = None
+    for plan in (p for p in plans if p.usable):
+        open_states = [s for s in states if s.accepted is None]
+        if not open_states:
+            break
+        if backend is not None:
+            backend.close()
+            backend = None
+        candidate = make_backend(plan, settings)
+        try:
+            candidate.load()
+            run_link(candidate, open_states, False, settings)
+        except Exception as err:  # load failure, missing weights, OOM: free the GPU, go to the next link
+            reason = describe_error(err)
+            log.warning("ASR link %s failed: %s; freeing the GPU and trying the next link", plan.name, reason)
+            if not isinstance(err, (AltyaziError, OSError, RuntimeError, ValueError)):
+                log.debug("unexpected error from %s", plan.name, exc_info=err)
+            fallbacks.append({"link": plan.name, "reason": reason})
+            candidate.close()
+            gpu.release_memory()
+            continue
+        backend, last_ok = candidate, plan
+        rejected = sum(1 for s in open_states if s.accepted is None)
+        if rejected:
+            log.info("%s: %d of %d piece(s) rejected by the gate; next link", plan.name, rejected, len(open_states))
+    if last_ok is None:
+        raise ModelMissingError("no ASR backend of the chain could run:\n  "
+                                + "\n  ".join(f"{f['link']}: {f['reason']}" for f in fallbacks))
+    open_states = [s for s in states if s.accepted is None]
+    if open_states:
+        if backend is None:  # the last link that ran was closed before a later one failed
+            backend = make_backend(last_ok, settings)
+            backend.load()
+        log.info("retrying %d rejected piece(s) with %s, looser settings", len(open_states), last_ok.name)
+        run_link(backend, open_states, True, settings)
+    if backend is not None:
+        backend.close()
+    return states, plans, fallbacks
+
+
+def decide(state: PieceState, chain_note: str | None) -> Segment:
+    """The segment for one piece: the accepted answer, else the best rejected one with flags."""
+    p = state.piece
+    rejected = [a for a in state.attempts if a.reasons and a is not state.accepted]
+    notes = [chain_note] if chain_note else []
+    notes += [f"{a.link}{' (looser)' if a.looser else ''} rejected: {'; '.join(a.reasons)}" for a in rejected]
+    note = "; ".join(notes) or None
+    if state.accepted:
+        a = state.accepted
+        flags = ["looser"] if a.looser else []
+        return Segment(p.id, p.start, p.end, a.transcript.text, list(a.transcript.words), a.link, note, flags)
+    # Foreign-sounding but otherwise clean text is kept (a short line can fool the language check).
+    for a in state.attempts:
+        if a.reasons == ["not_turkish"]:
+            return Segment(p.id, p.start, p.end, a.transcript.text, list(a.transcript.words), a.link, note,
+                           ["not_turkish"])
+    kinds = sorted({r.split(":")[0] for a in state.attempts for r in a.reasons} - {"empty"})
+    last = state.attempts[-1].link if state.attempts else None
+    return Segment(p.id, p.start, p.end, "", [], last, note, ["empty", *kinds])
+
+
+def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_times: dict[str, bool]) -> Counter:
+    """Give every word of every segment with text a time; returns counts by origin."""
+    counts: Counter = Counter()
+    need = [(seg, piece) for seg, piece in zip(segments, pieces) if seg.text and
+            (not seg.words or not gives_times.get(seg.backend or "", False) or settings.realign_whisper)]
+    aligner = None
+    ref = settings.models.get("aligner")
+    if need and settings.align and ref:
+        aligner = CTCAligner(ref, device="cuda" if settings.device != "cpu" and gpu.cuda_available() else "cpu")
+        try:
+            aligner.load()
+        except AltyaziError as err:
+            log.warning("aligner unavailable (%s): word times of %d segment(s) are interpolated and flagged",
+                        describe_error(err), len(need))
+            aligner = None
+    elif need:
+        log.warning("no aligner (%s): word times of %d segment(s) are interpolated and flagged",
+                    "asr.align is false" if not settings.align else "no aligner model in the profile", len(need))
+    for seg, piece in need:
+        if aligner is not None:
+            seg.words = aligner.align(piece.audio, seg.text, piece.start)
+        else:
+            seg.words = interpolate_words(seg.text.split(), piece.start, piece.end)
+    retimed = {id(seg) for seg, _ in need}
+    for seg in segments:
+        for w in seg.words:
+            counts[w.flag or ("aligned" if id(seg) in retimed else "asr")] += 1
+        if seg.words and all(w.flag == "interpolated" for w in seg.words) and "words_interpolated" not in seg.flags:
+            seg.flags.append("words_interpolated")
+    if aligner is not None:
+        aligner.model = None
+        gpu.release_memory()
+    return counts
