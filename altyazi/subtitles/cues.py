@@ -1,0 +1,228 @@
+"""Cue building: translated segments + Turkish word times -> pieces of one readable thought.
+
+A segment whose French does not fit one cue (2 x 42 characters), that lasts longer than 7 s, or
+that holds a long pause is split at a Turkish word boundary (pauses, sentence ends) and its
+French at a natural phrase boundary in proportion to the Turkish timing. Fragments (shorter than
+5/6 s or only a few characters) then merge with a close neighbour when the result still fits.
+Timing (frames, gaps, reading speed) is applied afterwards by :mod:`.timing`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import AltyaziError
+from ..log import get_logger
+from .linebreak import FORBIDDEN, break_cost, break_lines
+from .rules import SubtitleRules
+
+log = get_logger("subtitles")
+
+_TR_SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
+_TR_CLAUSE_END = re.compile(r"[,;:]+[\"')\]]*$")
+
+
+class SubtitleInputError(AltyaziError):
+    hint = "tr.json and fr.json must come from the same run: rerun `snakemake --forcerun translate`."
+
+
+@dataclass
+class Word:
+    """A Turkish word with its speech time in seconds (absolute, from the start of the episode)."""
+    start: float
+    end: float
+    word: str
+
+
+@dataclass
+class Cue:
+    """One subtitle: French ``text`` (lines joined by newlines), Turkish ``source``, and times in s.
+
+    ``speech_start``/``speech_end`` are the first/last word times it covers; ``flags`` name the
+    rules it knowingly breaks (e.g. ``cps``, ``short``) or what the translation flagged.
+    """
+    words: list[Word]
+    fr_tokens: list[str]
+    segment_ids: list[int]
+    flags: list[str] = field(default_factory=list)
+    start: float = 0.0
+    end: float = 0.0
+    text: str = ""
+    source: str = ""
+
+    @property
+    def speech_start(self) -> float:
+        return self.words[0].start
+
+    @property
+    def speech_end(self) -> float:
+        return max(w.end for w in self.words)
+
+    @property
+    def french(self) -> str:
+        return " ".join(self.fr_tokens)
+
+    @property
+    def turkish(self) -> str:
+        return " ".join(w.word for w in self.words)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text,
+                "source": self.source, "speech_start": round(self.speech_start, 3),
+                "speech_end": round(self.speech_end, 3), "segments": self.segment_ids,
+                "flags": sorted(set(self.flags))}
+
+
+def segment_words(seg: dict[str, Any]) -> list[Word]:
+    """The words of a tr.json segment with times made monotonic (each within the segment order).
+
+    A segment without word times gets its text's words spread evenly over the segment span.
+    """
+    raw = seg.get("words") or []
+    if raw:
+        words = [Word(float(w["start"]), float(w["end"]), str(w["word"]).strip()) for w in raw]
+        words = [w for w in words if w.word]
+    else:
+        tokens = (seg.get("text") or "").split()
+        if not tokens:
+            return []
+        start, end = float(seg["start"]), float(seg["end"])
+        step = max(end - start, 0.0) / len(tokens)
+        words = [Word(start + i * step, start + (i + 1) * step, t) for i, t in enumerate(tokens)]
+    last = -float("inf")
+    for w in words:  # ASR word times can jitter backwards by a few ms: never let order and time disagree
+        w.start = max(w.start, last)
+        w.end = max(w.end, w.start)
+        last = w.start
+    return words
+
+
+def pair_segments(tr: list[dict], fr: list[dict]) -> list[tuple[dict, dict]]:
+    """Match tr.json and fr.json segments by id; a missing or extra id is a SubtitleInputError."""
+    by_id = {int(s["id"]): s for s in fr}
+    missing = [s["id"] for s in tr if int(s["id"]) not in by_id]
+    extra = sorted(set(by_id) - {int(s["id"]) for s in tr})
+    if missing or extra:
+        raise SubtitleInputError(f"fr.json does not match tr.json: ids missing in fr.json {missing[:10]}, "
+                                 f"ids only in fr.json {extra[:10]}")
+    return [(s, by_id[int(s["id"])]) for s in tr]
+
+
+def _fits(cue: Cue, rules: SubtitleRules) -> bool:
+    lines = break_lines(cue.french, rules.max_line_chars, rules.max_lines)
+    return (len(lines) <= rules.max_lines and all(len(l) <= rules.max_line_chars for l in lines)
+            and cue.speech_end - cue.speech_start <= rules.max_duration_s)
+
+
+def _long_pause(cue: Cue, rules: SubtitleRules) -> bool:
+    return any(b.start - a.end >= rules.split_pause_s for a, b in zip(cue.words, cue.words[1:]))
+
+
+def _split_once(cue: Cue) -> tuple[Cue, Cue] | None:
+    """Best (Turkish boundary, French boundary) pair, or None when either side cannot be split."""
+    words, toks = cue.words, cue.fr_tokens
+    if len(words) < 2 or len(toks) < 2:
+        return None
+    t0, t1 = cue.speech_start, cue.speech_end
+    span = max(t1 - t0, 1e-6)
+    fr_len = [len(t) + 1 for t in toks]
+    total = sum(fr_len)
+    fr_options = []
+    acc = 0
+    for m in range(1, len(toks)):
+        acc += fr_len[m - 1]
+        bc = break_cost(toks, m)
+        fr_options.append((m, acc / total, 6.0 if bc == FORBIDDEN else bc))
+    best = None
+    for k in range(1, len(words)):
+        a, b = words[k - 1], words[k]
+        pause = max(0.0, b.start - a.end)
+        ft = ((a.end + b.start) / 2 - t0) / span
+        tr_cost = -3.0 if _TR_SENTENCE_END.search(a.word) else -1.5 if _TR_CLAUSE_END.search(a.word) else 0.0
+        tr_cost -= 3.0 * min(pause, 1.0) + 2.0 * (pause >= 1.5)
+        tr_cost += 3.0 * abs(ft - 0.5)
+        for m, ff, fr_cost in fr_options:
+            cost = tr_cost + fr_cost + 10.0 * abs(ft - ff)
+            if best is None or cost < best[0]:
+                best = (cost, k, m)
+    _, k, m = best
+    left = Cue(words[:k], toks[:m], list(cue.segment_ids), list(cue.flags))
+    right = Cue(words[k:], toks[m:], list(cue.segment_ids), list(cue.flags))
+    return left, right
+
+
+def split_cue(cue: Cue, rules: SubtitleRules) -> list[Cue]:
+    """Split recursively until each piece fits (text, duration) and has no long pause inside."""
+    if _fits(cue, rules) and not _long_pause(cue, rules):
+        return [cue]
+    halves = _split_once(cue)
+    if halves is None:
+        return [cue]
+    return split_cue(halves[0], rules) + split_cue(halves[1], rules)
+
+
+def _is_fragment(cue: Cue, rules: SubtitleRules) -> bool:
+    return (cue.speech_end - cue.speech_start < rules.min_duration_s
+            or len(cue.french) < rules.min_fragment_chars)
+
+
+def _merged(a: Cue, b: Cue) -> Cue:
+    ids = a.segment_ids + [i for i in b.segment_ids if i not in a.segment_ids]
+    return Cue(a.words + b.words, a.fr_tokens + b.fr_tokens, ids, a.flags + [f for f in b.flags if f not in a.flags])
+
+
+def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
+    """Merge each fragment into its closer neighbour when the gap is small and the result fits.
+
+    The merged cue must fit the lines, last at most ``max_duration_s`` and not read faster than
+    its parts: merging never creates a rule violation.
+    """
+    cues = list(cues)
+    changed = True
+    while changed:
+        changed = False
+        for i, cue in enumerate(cues):
+            if not _is_fragment(cue, rules):
+                continue
+            options = []
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(cues):
+                    a, b = (cues[j], cue) if j < i else (cue, cues[j])
+                    gap = b.speech_start - a.speech_end
+                    if gap <= rules.merge_max_gap_s:
+                        options.append((gap, j, _merged(a, b)))
+            for gap, j, merged in sorted(options, key=lambda o: o[0]):
+                if _fits(merged, rules) and not _long_pause(merged, rules):
+                    lo = min(i, j)
+                    cues[lo:lo + 2] = [merged]
+                    changed = True
+                    break
+            if changed:
+                break
+    return cues
+
+
+def build_pieces(tr_segments: list[dict], fr_segments: list[dict], rules: SubtitleRules) -> list[Cue]:
+    """Untimed cues, in order: each Turkish word and French word appears in exactly one of them.
+
+    Segments with no Turkish words (nothing recognised) give no cue; a segment with Turkish but
+    no French gives a cue flagged ``no_translation`` (an empty French cue is not written).
+    """
+    cues: list[Cue] = []
+    skipped = 0
+    for tr, fr in pair_segments(tr_segments, fr_segments):
+        words = segment_words(tr)
+        if not words:
+            skipped += 1
+            continue
+        flags = [str(f) for f in (fr.get("flags") or [])]
+        tokens = (fr.get("text") or "").split()
+        if not tokens:
+            flags.append("no_translation")
+            log.warning("segment %s has Turkish but no French text: its cue is flagged no_translation", tr["id"])
+        cues.extend(split_cue(Cue(words, tokens, [int(tr["id"])], flags), rules))
+    if skipped:
+        log.info("%d segment(s) without recognised words give no cue", skipped)
+    return merge_fragments(cues, rules)

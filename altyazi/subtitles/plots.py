@@ -1,0 +1,136 @@
+"""Report figures for one episode: CPS and duration histograms, a speech-vs-cue timeline, and
+an HTML table of the QC figures (all embedded by ``snakemake --report``)."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+from ..io import atomic_path, atomic_write_text
+from .cues import Cue
+from .rules import SubtitleRules, display_chars
+
+
+def _pyplot():
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str) -> None:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    fig.clf()
+
+
+def plot_cps(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") -> None:
+    """Histogram of reading speed (characters per second) with the max_cps limit marked."""
+    plt = _pyplot()
+    cps = [display_chars(c.text) / (c.end - c.start) for c in cues if c.text and c.end > c.start]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    top = max([rules.max_cps + 3] + cps)
+    ax.hist(cps, bins=[x * 1.0 for x in range(0, int(top) + 2)], color="#4c72b0", edgecolor="white")
+    ax.axvline(rules.max_cps, color="#c44e52", ls="--", label=f"limit {rules.max_cps:g} cps")
+    ax.set_xlabel("reading speed (characters per second, spaces and punctuation counted)")
+    ax.set_ylabel("cues")
+    ax.set_title(f"{title} reading speed ({len(cps)} cues)".strip())
+    ax.legend()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_durations(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") -> None:
+    """Histogram of cue durations (s) with the min/max duration limits marked."""
+    plt = _pyplot()
+    durs = [c.end - c.start for c in cues if c.text]
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    top = max([rules.max_duration_s + 1] + durs)
+    bins = [i * 0.25 for i in range(int(top / 0.25) + 2)]
+    ax.hist(durs, bins=bins, color="#55a868", edgecolor="white")
+    ax.axvline(rules.min_duration_s, color="#c44e52", ls="--", label=f"min {rules.min_duration_s:.2f} s")
+    ax.axvline(rules.max_duration_s, color="#8172b2", ls="--", label=f"max {rules.max_duration_s:g} s")
+    ax.set_xlabel("cue duration (s)")
+    ax.set_ylabel("cues")
+    ax.set_title(f"{title} cue durations ({len(durs)} cues)".strip())
+    ax.legend()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_timeline(cues: list[Cue], speech: list[tuple[float, float]], path: str, minutes: float = 3.0,
+                  title: str = "") -> None:
+    """Speech (word times) against cues over the first ``minutes``; flagged cues in orange."""
+    plt = _pyplot()
+    limit = minutes * 60.0
+    end = max([0.0] + [e for _, e in speech if e <= limit] + [c.end for c in cues if c.start <= limit])
+    end = min(limit, end + 1.0) if end else limit
+    rows = max(1, int(end // 60.0) + (1 if end % 60.0 else 0))
+    fig, axes = plt.subplots(rows, 1, figsize=(10, 1.3 * rows + 0.6), squeeze=False)
+    for r in range(rows):
+        ax = axes[r][0]
+        lo, hi = r * 60.0, min((r + 1) * 60.0, max(end, r * 60.0 + 1))
+        ax.broken_barh([(s, e - s) for s, e in speech if e > lo and s < hi], (1.1, 0.8), color="#4c72b0")
+        plain = [(c.start, c.end - c.start) for c in cues if c.text and not c.flags and c.end > lo and c.start < hi]
+        flagged = [(c.start, c.end - c.start) for c in cues if c.text and c.flags and c.end > lo and c.start < hi]
+        ax.broken_barh(plain, (0.1, 0.8), color="#55a868")
+        ax.broken_barh(flagged, (0.1, 0.8), color="#dd8452")
+        ax.set_xlim(lo, lo + 60.0)
+        ax.set_ylim(0, 2)
+        ax.set_yticks([0.5, 1.5], ["cues", "speech"])
+        ax.set_xlabel("time (s)" if r == rows - 1 else "")
+    axes[0][0].set_title(f"{title} speech (blue) vs cues (green; orange = flagged), first "
+                         f"{min(minutes, rows):g} min".strip())
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def qc_table_html(qc: dict[str, Any], episode: str) -> str:
+    """A standalone HTML page with the QC figures of one episode as a table."""
+    esc = html.escape
+    rows = [("cues", qc["cues"], "", ""), ("lines", qc["lines"], "", "")]
+    for key, c in qc["checks"].items():
+        rows.append((f"{key.replace('_', ' ')} ({c['what']})", c["count"], f"{c['percent']} %",
+                     f"{c['flagged']} flagged, {c['unflagged']} unflagged"))
+    tf = qc["translation_flagged"]
+    rows.append(("cues flagged by translation", tf["count"], f"{tf['percent']} %", ", ".join(tf["flags"])))
+    sc = qc["speech_not_covered"]
+    rows.append(("speech not covered by any cue (s)", sc["seconds"], f"{sc['percent']} %",
+                 f"of {qc['speech_seconds']} s of speech"))
+    rows.append(("gaps of 3..12 frames left open", qc["small_gaps_not_closed"], "", ""))
+    rows.append(("reading speed (cps) min/median/max", "", "",
+                 f"{qc['cps']['min']} / {qc['cps']['median']} / {qc['cps']['max']}"))
+    rows.append(("duration (s) min/median/max", "", "",
+                 f"{qc['duration_s']['min']} / {qc['duration_s']['median']} / {qc['duration_s']['max']}"))
+    verdict = "PASS" if qc["unflagged_violations"] == 0 else "FAIL"
+    body = "\n".join(f"<tr><td>{esc(str(a))}</td><td>{esc(str(b))}</td><td>{esc(str(c))}</td><td>{esc(str(d))}</td></tr>"
+                     for a, b, c, d in rows)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>QC {esc(episode)}</title>
+<style>body{{font-family:sans-serif;margin:1em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #bbb;padding:3px 8px;text-align:left}} th{{background:#eee}}
+.PASS{{color:#2a7a2a}} .FAIL{{color:#b22}}</style></head><body>
+<h3>Subtitle QC: {esc(episode)} <span class="{verdict}">{verdict}</span>:
+{qc['unflagged_violations']} unflagged violation(s), {qc['flagged_cues']} flagged cue(s)</h3>
+<table><tr><th>check</th><th>count</th><th>percent</th><th>detail</th></tr>
+{body}
+</table></body></html>
+"""
+
+
+def write_report_files(cues: list[Cue], speech: list[tuple[float, float]], qc: dict[str, Any],
+                       rules: SubtitleRules, paths: dict[str, str], episode: str) -> None:
+    """Write the figures and the table named in ``paths`` (keys: cps, durations, timeline, table)."""
+    if "cps" in paths:
+        plot_cps(cues, rules, paths["cps"], episode)
+    if "durations" in paths:
+        plot_durations(cues, rules, paths["durations"], episode)
+    if "timeline" in paths:
+        plot_timeline(cues, speech, paths["timeline"], title=episode)
+    if "table" in paths:
+        atomic_write_text(paths["table"], qc_table_html(qc, episode))

@@ -1,0 +1,134 @@
+"""Broadcast QC figures for a cue list: counts and percentages per rule, flagged or not.
+
+A violation is *flagged* when the cue carries the flag that names it (the builder knew and
+recorded why); ``unflagged_violations`` must be 0 for a delivery. Speech is the union of the
+Turkish word times (gaps up to ``speech_merge_gap_s`` bridged).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from .cues import Cue, segment_words
+from .rules import SubtitleRules, display_chars
+
+EPS = 1e-6
+TRANSLATION_FLAGS_IGNORED = {"late_start", "extended", "short", "cps", "long", "lines"}
+
+# check name -> (description, cue flag that explains it, or None when it is never acceptable)
+CHECKS = {
+    "lines_over_max_chars": ("lines longer than max_line_chars", "lines"),
+    "cues_over_max_lines": ("cues with more than max_lines lines", "lines"),
+    "cues_over_max_cps": ("cues read faster than max_cps", "cps"),
+    "too_short": ("cues shorter than min_duration_s", "short"),
+    "too_long": ("cues longer than max_duration_s", "long"),
+    "overlaps": ("cues starting before the previous one ends", None),
+    "gaps_under_min": ("gaps shorter than min_gap_frames", None),
+    "late_starts": ("starts more than max_start_offset_frames from speech onset", "late_start"),
+    "late_ends": ("ends more than max_end_after_speech_s after speech, not chained to the next cue",
+                  "extended"),
+    "cues_over_nonspeech": ("cues that cover no speech at all", None),
+}
+
+
+def speech_intervals(tr_segments: list[dict], merge_gap_s: float) -> list[tuple[float, float]]:
+    """Union of word times (s), sorted, with gaps up to ``merge_gap_s`` bridged."""
+    spans = sorted((w.start, w.end) for s in tr_segments for w in segment_words(s) if w.end > w.start)
+    out: list[list[float]] = []
+    for a, b in spans:
+        if out and a - out[-1][1] <= merge_gap_s:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _overlap(a: float, b: float, spans: list[tuple[float, float]]) -> float:
+    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
+
+
+def _uncovered(speech: list[tuple[float, float]], cues: list[tuple[float, float]]) -> float:
+    total = 0.0
+    for s, e in speech:
+        total += (e - s) - _overlap(s, e, cues)
+    return max(total, 0.0)
+
+
+def cue_violations(cues: list[Cue], speech: list[tuple[float, float]], rules: SubtitleRules) -> list[dict[str, int]]:
+    """Per cue, the number of times it breaks each check of :data:`CHECKS`."""
+    out = []
+    for i, c in enumerate(cues):
+        lines = c.text.split("\n") if c.text else []
+        dur = c.end - c.start
+        v = {k: 0 for k in CHECKS}
+        v["lines_over_max_chars"] = sum(len(l) > rules.max_line_chars for l in lines)
+        v["cues_over_max_lines"] = int(len(lines) > rules.max_lines)
+        v["cues_over_max_cps"] = int(dur > 0 and display_chars(c.text) / dur > rules.max_cps + EPS)
+        v["too_short"] = int(dur < rules.min_duration_s - EPS)
+        v["too_long"] = int(dur > rules.max_duration_s + EPS)
+        if i > 0:
+            gap = c.start - cues[i - 1].end
+            v["overlaps"] = int(gap < -EPS)
+            v["gaps_under_min"] = int(-EPS <= gap < rules.min_gap_s - EPS)
+        v["late_starts"] = int(abs(c.start - c.speech_start) > rules.max_start_offset_frames * rules.frame + EPS)
+        chained = i + 1 < len(cues) and cues[i + 1].start - c.end <= rules.min_gap_s + EPS
+        v["late_ends"] = int(c.end - c.speech_end > rules.max_end_after_speech_s + EPS and not chained)
+        v["cues_over_nonspeech"] = int(_overlap(c.start, c.end, speech) <= EPS)
+        out.append(v)
+    return out
+
+
+def qc_report(cues: list[Cue], tr_segments: list[dict], rules: SubtitleRules) -> dict[str, Any]:
+    """QC figures for the French cues (those with text): see :data:`CHECKS` for each key.
+
+    Every check has ``count``, ``percent`` (of cues, or of lines for line length), ``flagged``
+    (how many of those cues carry the explaining flag) and ``unflagged``.
+    """
+    shown = [c for c in cues if c.text]
+    speech = speech_intervals(tr_segments, rules.speech_merge_gap_s)
+    per_cue = cue_violations(shown, speech, rules)
+    n = len(shown)
+    n_lines = sum(len(c.text.split("\n")) for c in shown)
+    checks: dict[str, Any] = {}
+    unflagged_total = 0
+    for key, (desc, flag) in CHECKS.items():
+        count = sum(v[key] for v in per_cue)
+        flagged = sum(v[key] for v, c in zip(per_cue, shown) if flag and flag in c.flags)
+        base = n_lines if key == "lines_over_max_chars" else n
+        checks[key] = {"count": count, "percent": round(100 * count / base, 1) if base else 0.0,
+                       "flagged": flagged, "unflagged": count - flagged, "what": desc}
+        unflagged_total += count - flagged
+    translation_flagged = [c for c in shown if set(c.flags) - TRANSLATION_FLAGS_IGNORED]
+    no_text = [c for c in cues if not c.text]
+    speech_s = sum(e - s for s, e in speech)
+    uncovered = _uncovered(speech, [(c.start, c.end) for c in shown])
+    cps = [display_chars(c.text) / (c.end - c.start) for c in shown if c.end > c.start]
+    durs = [c.end - c.start for c in shown]
+    gaps = [b.start - a.end for a, b in zip(shown, shown[1:])]
+    return {
+        "cues": n,
+        "lines": n_lines,
+        "checks": checks,
+        "unflagged_violations": unflagged_total,
+        "flagged_cues": sum(1 for c in shown if c.flags),
+        "translation_flagged": {"count": len(translation_flagged),
+                                "percent": round(100 * len(translation_flagged) / n, 1) if n else 0.0,
+                                "flags": sorted({f for c in translation_flagged for f in c.flags}
+                                                - TRANSLATION_FLAGS_IGNORED)},
+        "cues_without_french": len(no_text),
+        "speech_seconds": round(speech_s, 2),
+        "speech_not_covered": {"seconds": round(uncovered, 2),
+                               "percent": round(100 * uncovered / speech_s, 1) if speech_s else 0.0},
+        "small_gaps_not_closed": sum(1 for g in gaps if rules.min_gap_s + EPS < g <= rules.close_gap_s + EPS),
+        "cps": _stats(cps),
+        "duration_s": _stats(durs),
+        "rules": rules.as_dict(),
+    }
+
+
+def _stats(xs: list[float]) -> dict[str, float]:
+    if not xs:
+        return {"min": 0.0, "median": 0.0, "mean": 0.0, "max": 0.0}
+    return {"min": round(min(xs), 2), "median": round(statistics.median(xs), 2),
+            "mean": round(statistics.fmean(xs), 2), "max": round(max(xs), 2)}
