@@ -2,7 +2,8 @@
 
     altyazi run URL_OR_FILE [--asr voxtral-mini] [--profile offline] [--debug]
     altyazi batch list.txt
-    altyazi demo | setup | setup-models
+    altyazi check [--sheet episodes.tsv]
+    altyazi run FILE -- -n          (arguments after -- go to Snakemake)
 
 It only writes episode rows and calls Snakemake: the workflow is the single source of behaviour.
 """
@@ -41,11 +42,13 @@ def config_overrides(profile: str | None = None, asr: str | None = None, extra: 
 
 def snakemake_cmd(targets: list[str], overrides: list[str], cores: str = "all", keep_going: bool = False,
                   extra: list[str] | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", cores, "--resources", "gpu=1",
-           "--rerun-incomplete", "--printshellcmds"]
+    # The workflow is found from any working directory; results/ and logs/ go to the current one.
+    configfile = Path("config.yaml") if Path("config.yaml").is_file() else ROOT / "config.yaml"
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(configfile),
+           "--cores", cores, "--resources", "gpu=1", "--rerun-incomplete"]
     if keep_going:
         cmd.append("--keep-going")
-    return cmd + list(extra or []) + overrides + targets
+    return cmd + list(extra or []) + targets + overrides  # --config takes every item after it
 
 
 def _targets(episodes: list[str], results: str = "results") -> list[str]:
@@ -102,7 +105,6 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--asr", choices=ASR_LINKS, help="first ASR backend of the fallback chain")
         sp.add_argument("--sheet", default="episodes.tsv", help="episode sheet to add rows to (default episodes.tsv)")
         sp.add_argument("--debug", action="store_true", help="debug-level logs")
-        sp.add_argument("snakemake_args", nargs="*", help="extra Snakemake arguments after `--`")
 
     r = sub.add_parser("run", help="subtitle one episode: a URL (YouTube...) or a local media file")
     r.add_argument("source", help="URL or local file path")
@@ -121,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = build_parser().parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.snakemake_args = extra  # everything after `--` goes to Snakemake as is
     try:
         return args.func(args)
     except AltyaziError as err:

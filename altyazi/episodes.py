@@ -169,7 +169,11 @@ def episode_id_for(source: str) -> str:
         stem = vid or Path(parsed.path).stem or parsed.netloc
     else:
         stem = Path(source).stem
-    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-_") or "episode"
+    import unicodedata
+
+    ascii_stem = unicodedata.normalize("NFKD", stem.replace("ı", "i").replace("İ", "I"))
+    ascii_stem = "".join(c for c in ascii_stem if not unicodedata.combining(c))
+    clean = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_stem).strip("-_") or "episode"
     if not clean[0].isalnum():
         clean = "ep" + clean
     return clean[:80]
