@@ -1,7 +1,8 @@
 """Per-series memory of tutoiement/vouvoiement between pairs of characters, shared by episodes.
 
 The file (``translate.memory``, e.g. ``series_memory.json`` in the working directory) holds
-``{"address": {"Seher -> Yaman": {"form": "vous", "episode": "e01", "count": 3}}}``. The chat model
+``{"address": {"Seher -> Yaman": {"form": "vous", "episode": "e01"}}}`` (``conflicts``: how many
+contradicting reports later episodes made). The chat model
 reports the forms it chose (``ADDRESS:`` lines); a pair, once known, is given to every later prompt
 that mentions both characters, in this episode and the next ones.
 

@@ -1,0 +1,143 @@
+"""The real loading and generation code (altyazi.translate.llm) on tiny random models built here,
+and (slow) the offline Gemma 3 270M on a few demo lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from altyazi.translate import translate_segments
+from altyazi.translate.llm import LLM, architectures
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
+                 "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+CORPUS = ["Seher Hanım, Yaman Bey geldi.", "1. Monsieur Yaman est arrivé.", "Kiraz uyumuyor.",
+          "Translate these numbered lines: 1. 2. 3.", "SUMMARY: ADDRESS: -> tu vous", "Comment tu vas ?"] * 20
+
+
+def build_tokenizer(folder: Path, chat: bool):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token=None))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<pad>", "<s>", "</s>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(CORPUS, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
+    if chat:
+        fast.chat_template = CHAT_TEMPLATE
+    fast.save_pretrained(folder)
+    return fast
+
+
+def build_tiny(folder: Path, kind: str) -> Path:
+    """kind: "mistral-chat" (MistralForCausalLM + chat template), "llama-base" (no template),
+    "mistral3-chat" (Mistral3ForConditionalGeneration, as Mistral Small 3.1/3.2)."""
+    import torch
+    from transformers import (LlamaConfig, LlamaForCausalLM, Mistral3Config, Mistral3ForConditionalGeneration,
+                              MistralConfig, MistralForCausalLM, PixtralVisionConfig)
+
+    torch.manual_seed(0)
+    tok = build_tokenizer(folder, chat=kind != "llama-base")
+    text = dict(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    if kind == "llama-base":
+        model = LlamaForCausalLM(LlamaConfig(**text))
+    elif kind == "mistral-chat":
+        model = MistralForCausalLM(MistralConfig(**text))
+    else:
+        vision = PixtralVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                     num_attention_heads=2, image_size=32, patch_size=16)
+        model = Mistral3ForConditionalGeneration(Mistral3Config(text_config=MistralConfig(**text).to_dict(),
+                                                                vision_config=vision.to_dict(), image_token_index=3))
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tiny-llms")
+    return {kind: build_tiny(base / kind, kind) for kind in ("mistral-chat", "llama-base", "mistral3-chat")}
+
+
+def demo_lines(n: int) -> list[dict]:
+    texts = ["Seher Hanım, Yaman Bey geldi.", "Kiraz uyumuyor.", "Hadi var git.", "Nerede kaldı bu adam?",
+             "İki gün mühletiniz var.", "Çekilin yolumuzdan!"]
+    return [{"id": i, "start": 2.0 * i, "end": 2.0 * i + 1.5, "text": texts[i % len(texts)]} for i in range(n)]
+
+
+@pytest.mark.parametrize("kind, cls_name, is_chat", [("mistral-chat", "MistralForCausalLM", True),
+                                                     ("llama-base", "LlamaForCausalLM", False),
+                                                     ("mistral3-chat", "Mistral3ForConditionalGeneration", True)])
+def test_tiny_model_loads_with_the_right_class_and_style(tiny_models, kind, cls_name, is_chat):
+    llm = LLM(str(tiny_models[kind])).load()
+    assert architectures(str(tiny_models[kind])) == [cls_name]
+    assert type(llm.model).__name__ == cls_name and llm.is_chat is is_chat
+    assert llm.tokenizer.padding_side == "left" and llm.batch_size == 4  # CPU default
+    llm.close()
+
+
+def test_batched_left_padded_generation_matches_one_by_one(tiny_models):
+    llm = LLM(str(tiny_models["llama-base"]), batch_size=3).load()
+    prompts = ["Turkish: Kiraz uyumuyor.\nFrench:", "Turkish: Seher Hanım, Yaman Bey geldi. Hadi var git.\nFrench:", "1."]
+    batched = llm.complete(prompts, max_new_tokens=8, stop=None)
+    single = [llm.complete([p], max_new_tokens=8, stop=None)[0] for p in prompts]
+    assert batched == single and llm.new_tokens > 0
+    chat = LLM(str(tiny_models["mistral-chat"]), batch_size=2).load()
+    convs = [[{"role": "user", "content": "Kiraz uyumuyor."}],
+             [{"role": "system", "content": "Translate."}, {"role": "user", "content": "Seher Hanım, Yaman Bey geldi."}]]
+    assert chat.chat(convs, 6) == [chat.chat([c], 6)[0] for c in convs]
+
+
+@pytest.mark.parametrize("kind", ["mistral-chat", "llama-base", "mistral3-chat"])
+def test_random_model_through_translate_segments_keeps_every_line(tiny_models, kind, tmp_path):
+    """Random weights answer garbage: the guarantee must still give one line per id (French or
+    flagged Turkish) with ids and times copied, and a rerun must come entirely from the cache."""
+    segs = demo_lines(5)
+    settings = {"model": str(tiny_models[kind]), "batch_lines": 3, "context_lines": 2, "lookahead_lines": 1,
+                "retries": 1, "max_new_tokens": 24, "glossary": str(ROOT / "glossary.tsv"),
+                "memory": str(tmp_path / "mem.json"), "episode": "t", "cache_dir": str(tmp_path / "cache"),
+                "streams": 2}
+    out, summary = translate_segments(segs, settings)
+    assert [(s["id"], s["start"], s["end"], s["source"]) for s in out] == \
+        [(s["id"], s["start"], s["end"], s["text"]) for s in segs]
+    assert summary["translated"] + summary["untranslated"] == 5 and summary["generated_batches"] == 2
+    assert all(s["text"] == s["source"] for s in out if "untranslated" in s["flags"])
+    assert summary["kind"] == ("base" if kind == "llama-base" else "chat") and summary["new_tokens"] > 0
+    out2, summary2 = translate_segments(segs, settings)
+    assert out2 == out and summary2["cached_batches"] == 2 and summary2["new_tokens"] == 0
+
+
+# ---- the real offline Gemma 3 270M (slow: ~45 s to load, ~20 tokens/s on 2 cores) ----------------
+@pytest.fixture(scope="module")
+def gemma(offline_models):
+    llm = LLM(str(offline_models["translator"])).load()
+    yield llm
+    llm.close()
+
+
+@pytest.mark.slow
+def test_gemma_demo_lines_come_out_french_with_names(gemma, tmp_path):
+    import langid
+
+    langid.set_languages(["fr", "tr", "en", "de", "es", "it"])
+    segs = [{"id": 0, "start": 0.0, "end": 2.0, "text": "Seher, Kiraz nerede?"},
+            {"id": 1, "start": 2.5, "end": 4.0, "text": "Yaman Bey sizi bekliyor."},
+            {"id": 2, "start": 5.0, "end": 7.0, "text": "Bunu bana neden söylemedin?"},
+            {"id": 3, "start": 7.5, "end": 9.0, "text": "Hadi, eve gidelim."}]
+    settings = {"model": gemma.model_ref, "batch_lines": 4, "retries": 1, "glossary": str(ROOT / "glossary.tsv"),
+                "memory": None, "episode": "gemma", "cache_dir": str(tmp_path / "cache")}
+    out, summary = translate_segments(segs, settings, llm=gemma)
+    print(json.dumps([(s["source"], s["text"], s["flags"]) for s in out], ensure_ascii=False), summary)
+    assert [s["id"] for s in out] == [0, 1, 2, 3] and summary["kind"] == "base"
+    french = [s["text"] for s in out if "untranslated" not in s["flags"]]
+    assert len(french) >= 3
+    assert langid.classify(" ".join(french))[0] == "fr"
+    assert "Seher" in out[0]["text"] and "Kiraz" in out[0]["text"]
+    assert "Yaman" in out[1]["text"]
