@@ -30,6 +30,10 @@ TURKISH_STOPWORDS = {
 }
 LANGID_SET = ("tr", "az", "en", "fr", "de", "es", "it", "pt", "nl", "ar", "fa", "ru", "ku", "el", "ja", "zh", "ko")
 _NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u0dff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+# Frequent Turkish endings (tense, case, plural, possessive); vowel-harmony pairs written out.
+_SUFFIX = re.compile(r"(iyor|ıyor|uyor|üyor|yor|mış|miş|muş|müş|acak|ecek|madı|medi|mıyor|miyor|dır|dir|dur|dür|"
+                     r"lar|ler|dan|den|tan|ten|nın|nin|nun|nün|ım|im|um|üm|sın|sin|sun|sün|mak|mek|dı|di|du|dü|"
+                     r"tı|ti|tu|tü|ya|ye|yı|yi|yu|yü|da|de|ta|te|la|le)$")
 _WEB = re.compile(r"www\.|\.(com|org|net)\b")
 _langid = None
 
@@ -49,7 +53,7 @@ def looks_turkish(text: str) -> bool:
     """True unless the text is clearly another language.
 
     Short lines fool language identifiers, so a text counts as Turkish when it has a Turkish-only
-    letter or a Turkish function word; otherwise a non-Latin script majority means "not Turkish",
+    letter, a Turkish function word, or Turkish endings on most words; otherwise a non-Latin script majority means "not Turkish",
     and langid (restricted to likely languages) decides texts of three words or more.
     """
     letters = [c for c in text if c.isalpha()]
@@ -64,6 +68,8 @@ def looks_turkish(text: str) -> bool:
         return True
     if len(words) < 3:
         return True  # too short to judge: keep it
+    if sum(bool(_SUFFIX.search(w)) for w in words) >= max(2, len(words) / 2):
+        return True  # agglutinative endings on most words
     lang, _ = _classify(text)
     return lang in ("tr", "az")
 
