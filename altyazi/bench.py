@@ -157,6 +157,14 @@ def model_ready_s(workdir: Path, starts: dict[str, datetime]) -> dict[str, float
     return out
 
 
+def logged_load_s(log_file: Path) -> float | None:
+    """The load time the translate stage logs ("... loaded on cpu in 45 s ..."), seconds or None."""
+    if not log_file.is_file():
+        return None
+    m = re.search(r"translation model .* loaded on \w+ in ([\d.]+) s", log_file.read_text(encoding="utf-8"))
+    return float(m.group(1)) if m else None
+
+
 # --- bare faster-whisper -------------------------------------------------------------------------
 
 def bare_whisper(mode: str, wav: str, model_dir: str, threads: int, beam_size: int = 5,
@@ -187,7 +195,14 @@ def bare_whisper(mode: str, wav: str, model_dir: str, threads: int, beam_size: i
     return {"mode": mode, "decode_s": round(t1 - t0, 2), "load_s": round(t2 - t1, 2),
             "transcribe_s": round(t3 - t2, 2), "total_s": round(t3 - t0, 2), "segments": len(texts),
             "text": " ".join(t for t in texts if t),
+            "cpu_s": round(cpu_seconds(), 2),
             "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far (robust to other work on the machine)."""
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def run_bare(mode: str, wav: Path, model_dir: str, threads: int) -> dict:
@@ -232,15 +247,15 @@ def summarize(env: dict, truth: dict, workdir: Path, first: dict, noop: dict, re
     audio_s = truth["duration"]
     reference = truth_text(truth)
     tr, fr = read_json(workdir / "results" / EPISODE / "tr.json"), read_json(workdir / "results" / EPISODE / "fr.json")
-    asr_summary, tr_summary = tr.get("summary", {}), fr.get("summary", {})
+    asr_summary, tr_summary = tr.get("summary", {}), first["translate_summary"]
     pipeline_text = " ".join(s.get("text", "") for s in tr["segments"] if s.get("text"))
     pipeline_asr_s = sum(stages[r]["wall_s"] for r in ("vad", "asr") if r in stages)
+    pipeline_asr_cpu = sum(stages[r]["cpu_s"] or 0.0 for r in ("vad", "asr") if r in stages)
     model_s = (asr_summary.get("seconds") or 0.0) + (tr_summary.get("seconds") or 0.0)
     outside = first["wall_s"] - model_s
     accuracy_rows = {"pipeline": accuracy(reference, pipeline_text)}
     accuracy_rows.update({m: accuracy(reference, b["text"]) for m, b in bare.items()})
     best_bare_wer = min((accuracy_rows[m]["wer"] for m in bare), default=None)
-    starts = job_starts(first["output"])
     return {
         "machine": env,
         "episode": {"duration_s": audio_s, "clips": sum(p["kind"] == "clip" for p in truth["parts"]),
@@ -252,16 +267,21 @@ def summarize(env: dict, truth: dict, workdir: Path, first: dict, noop: dict, re
                     "reference_words": len(normalize_turkish(reference).split())},
         "workflow": {"wall_s": first["wall_s"], "rtf": ratio(first["wall_s"], audio_s), "jobs": first["jobs"],
                      "noop_rerun_s": noop["wall_s"], "noop_jobs": [j for j in noop["jobs"] if j != "all"],
-                     "translate_rerun_s": retranslate["wall_s"], "translate_rerun_jobs": retranslate["jobs"]},
+                     "translate_rerun_s": retranslate["wall_s"], "translate_rerun_jobs": retranslate["jobs"],
+                     "translate_rerun_summary": retranslate["translate_summary"]},
         "stages": stages,
         "internal": {"asr": asr_summary, "translate": tr_summary},
-        "model_ready_s": model_ready_s(workdir, starts),
+        "model_ready_s": first["model_ready_s"],
+        "model_load_s": {"asr (bare faster-whisper load, same model)": min((b["load_s"] for b in bare.values()), default=None),
+                         "translate (its log)": first["translate_load_s"]},
         "bare_faster_whisper": {m: {k: v for k, v in b.items() if k != "text"} for m, b in bare.items()},
         "accuracy": accuracy_rows,
         "ratios": {
             "pipeline_asr_s": round(pipeline_asr_s, 2),
             **{f"asr_vs_{m}": ratio(pipeline_asr_s, b["process_wall_s"]) for m, b in bare.items()},
             **{f"asr_vs_{m}_transcribe_only": ratio(pipeline_asr_s, b["transcribe_s"]) for m, b in bare.items()},
+            "pipeline_asr_cpu_s": round(pipeline_asr_cpu, 2),
+            **{f"asr_cpu_vs_{m}_cpu": ratio(pipeline_asr_cpu, b.get("cpu_s")) for m, b in bare.items()},
             "model_compute_s": round(model_s, 2),
             "outside_model_fraction": ratio(outside, first["wall_s"]),
             "pipeline_wer_minus_best_bare": (round(accuracy_rows["pipeline"]["wer"] - best_bare_wer, 4)
@@ -282,7 +302,8 @@ def render_markdown(r: dict, notes: list[str]) -> str:
     """The short table for the README/issue note."""
     ep, wf, ra = r["episode"], r["workflow"], r["ratios"]
     lines = [f"# altyazi benchmark ({r['machine']['when']})", "",
-             f"Machine: {r['machine']['cpus']} CPU cores (load average at the end {r['machine'].get('load_avg_1_5_15')}), "
+             f"Machine: {r['machine']['cpus']} CPU cores (load average 1/5/15 min at start {r['machine'].get('load_avg_at_start')}, "
+             f"at the end {r['machine'].get('load_avg_1_5_15')}), "
              f"{r['machine']['gpu'] or 'no GPU'}; offline profile "
              f"(faster-whisper base int8, Gemma 3 270M GGUF). Episode: {ep['duration_s']:.0f} s synthetic "
              f"({ep['clips']} real clips = {ep['speech_s']:.0f} s, {ep['music_s']:.0f} s music, {ep['noise_s']:.0f} s "
@@ -293,27 +314,32 @@ def render_markdown(r: dict, notes: list[str]) -> str:
                      f"{fmt(s['max_vram_mb'])} |")
     lines.append(f"| **whole workflow** | {fmt(wf['wall_s'])} | {fmt(wf['rtf'])} | | | |")
     lines += ["", "| bare faster-whisper (same model, threads, int8, beam 5, tr, word times) | decode+load+transcribe s "
-              "| transcribe s | process s | peak RSS MB | words | WER |", "|---|---:|---:|---:|---:|---:|---:|"]
+              "| transcribe s | process s | CPU s | peak RSS MB | words | WER |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for m, b in r["bare_faster_whisper"].items():
         a = r["accuracy"][m]
         lines.append(f"| {m} | {fmt(b['total_s'])} | {fmt(b['transcribe_s'])} | {fmt(b['process_wall_s'])} | "
-                     f"{fmt(b['max_rss_mb'])} | {a['words']} | {fmt(a['wer'])} |")
+                     f"{fmt(b.get('cpu_s'))} | {fmt(b['max_rss_mb'])} | {a['words']} | {fmt(a['wer'])} |")
     pa = r["accuracy"]["pipeline"]
-    lines.append(f"| **pipeline** (vad + asr stages) | | | {fmt(ra['pipeline_asr_s'])} | | {pa['words']} | {fmt(pa['wer'])} |")
+    lines.append(f"| **pipeline** (vad + asr stages) | | | {fmt(ra['pipeline_asr_s'])} | {fmt(ra.get('pipeline_asr_cpu_s'))} | | "
+                 f"{pa['words']} | {fmt(pa['wer'])} |")
     lines += ["", f"Reference: {ep['reference_words']} words (WER: whole episode, lowercased, punctuation stripped).", "",
               "| ratio | value | target |", "|---|---:|---|"]
     for m in r["bare_faster_whisper"]:
         target = "<= 1.0" if m == "batched" else ""
         lines.append(f"| pipeline ASR (vad+asr stage walls) / bare {m} (process wall) | {fmt(ra.get('asr_vs_' + m))} | {target} |")
         lines.append(f"| ... / bare {m} transcribe only | {fmt(ra.get('asr_vs_' + m + '_transcribe_only'))} | |")
+        lines.append(f"| ... in CPU seconds (vad+asr stage CPU / bare process CPU) | {fmt(ra.get('asr_cpu_vs_' + m + '_cpu'))} | |")
     lines += [f"| pipeline WER - best bare WER | {fmt(ra['pipeline_wer_minus_best_bare'])} | <= 0 |",
               f"| time outside model compute / whole workflow | {fmt(ra['outside_model_fraction'])} | < 0.05 |",
               f"| no-op rerun s | {fmt(wf['noop_rerun_s'])} | < 3 |",
               f"| translation-only rerun s (`--forcerun translate`) | {fmt(wf['translate_rerun_s'])} | |"]
-    mr = r["model_ready_s"]
-    lines += ["", "Model ready (job start -> 'model loaded' log line: process start, imports, input, load): "
-              + ", ".join(f"{k} {fmt(v, ' s')}" for k, v in mr.items())
-              + f"; bare faster-whisper load alone: {fmt(min(b['load_s'] for b in r['bare_faster_whisper'].values()) if r['bare_faster_whisper'] else None, ' s')}."]
+    mr, ml = r["model_ready_s"], r.get("model_load_s", {})
+    rs = wf.get("translate_rerun_summary") or {}
+    lines += ["", "Model load per stage: " + ", ".join(f"{k} {fmt(v, ' s')}" for k, v in ml.items())
+              + ". Job start -> 'model loaded' log line (process start, imports, input, load): "
+              + ", ".join(f"{k} {fmt(v, ' s')}" for k, v in mr.items()) + ".",
+              "", f"Translation-only rerun: {rs.get('cached_batches', 'n/a')} batches from the translation cache, "
+              f"{rs.get('generated_batches', 'n/a')} generated; jobs {', '.join(wf.get('translate_rerun_jobs', []))}."]
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
@@ -336,19 +362,26 @@ def run_bench(out: Path, clips_dir: Path, repeats: int, workdir: Path | None, ke
     """The whole benchmark; writes ``out/results.json`` and ``out/results.md``."""
     tmp = Path(tempfile.mkdtemp(prefix="altyazi-bench-")) if workdir is None else workdir
     tmp.mkdir(parents=True, exist_ok=True)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     try:
         wav, truth = build_bench_episode(tmp, clips_dir, repeats)
         (tmp / "episodes.tsv").write_text(f"episode\tsource\ttitle\n{EPISODE}\t{wav}\tbenchmark episode\n", encoding="utf-8")
         first = run_workflow(tmp, label="first")
         noop = run_workflow(tmp, label="noop")
-        stages = stage_table(tmp, truth["duration"])  # before the rerun overwrites translate/subtitles
+        # read before the rerun overwrites translate/subtitles
+        stages = stage_table(tmp, truth["duration"])
+        first["translate_summary"] = read_json(tmp / "results" / EPISODE / "fr.json").get("summary", {})
+        first["model_ready_s"] = model_ready_s(tmp, job_starts(first["output"]))
+        first["translate_load_s"] = logged_load_s(tmp / "logs" / "translate" / f"{EPISODE}.log")
         retranslate = run_workflow(tmp, "--forcerun", "translate", label="retranslate")
+        retranslate["translate_summary"] = read_json(tmp / "results" / EPISODE / "fr.json").get("summary", {})
         bare = {}
         if not skip_bare:
             threads = os.cpu_count() or 1  # what the asr stage uses with cpu_threads: 0
             bare = {m: run_bare(m, wav, str(ROOT / "models" / "whisper-base"), threads) for m in BARE_MODES}
         results = summarize(machine_info(), truth, tmp, first, noop, retranslate, stages, bare)
-        results["workdir"] = str(tmp) if keep else None
+        results["machine"]["load_avg_at_start"] = load_at_start
+        results["workdir"] = str(tmp) if keep or workdir is not None else None
     finally:
         if not keep and workdir is None:
             shutil.rmtree(tmp, ignore_errors=True)
