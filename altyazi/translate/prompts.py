@@ -61,6 +61,8 @@ def parse_prompt_text(text: str, name: str = "<text>") -> PromptFile:
 def load_prompt(kind: str, override: str | None = None) -> PromptFile:
     """The prompt file for ``kind`` ("chat" or "base"), or the file ``override`` points at."""
     path = Path(override) if override else PROMPTS_DIR / DEFAULT_PROMPTS[kind]
+    if override and not path.is_absolute() and not path.is_file():
+        path = PROMPTS_DIR.parent / override  # relative to the workflow folder, like models/
     if not path.is_file():
         raise TranslationError(f"prompt file {path} not found",
                                hint=f"Restore it from git, or set translate.prompts.{kind} to an existing file.")
