@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import AltyaziError
 from ..log import get_logger
-from .linebreak import FORBIDDEN, break_cost, break_lines
+from .linebreak import FORBIDDEN, break_cost, break_lines, tokenize
 from .rules import SubtitleRules
 
 log = get_logger("subtitles")
@@ -85,7 +85,7 @@ def segment_words(seg: dict[str, Any]) -> list[Word]:
         words = [Word(float(w["start"]), float(w["end"]), str(w["word"]).strip()) for w in raw]
         words = [w for w in words if w.word]
     else:
-        tokens = (seg.get("text") or "").split()
+        tokens = tokenize(seg.get("text") or "")
         if not tokens:
             return []
         start, end = float(seg["start"]), float(seg["end"])
@@ -218,7 +218,7 @@ def build_pieces(tr_segments: list[dict], fr_segments: list[dict], rules: Subtit
             skipped += 1
             continue
         flags = [str(f) for f in (fr.get("flags") or [])]
-        tokens = (fr.get("text") or "").split()
+        tokens = tokenize(fr.get("text") or "")
         if not tokens:
             flags.append("no_translation")
             log.warning("segment %s has Turkish but no French text: its cue is flagged no_translation", tr["id"])

@@ -44,17 +44,23 @@ _PUNCT_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 _ELISION = re.compile(r"^([a-zà-ÿ]+')", re.IGNORECASE)
 
 
+def tokenize(text: str) -> list[str]:
+    """Words split at ordinary spaces and line breaks only: no-break spaces (U+00A0, U+202F, used
+    by French typography before ? ! ; :) keep a word and its punctuation together."""
+    return [t for t in re.split(r"[ \t\r\n]+", text) if t]
+
+
 def _key(token: str) -> str:
     """Lower-case word without surrounding punctuation; elided forms keep the apostrophe (``l'``)."""
     tok = token.lower().replace("’", "'")
     m = _ELISION.match(tok)
     if m and len(m.group(1)) < len(tok):
         return m.group(1)
-    return tok.strip(".,;:!?…«»\"()[]-")
+    return tok.strip(".,;:!?…«»\"()[]-\u00a0\u202f")
 
 
 def _capitalised(token: str) -> bool:
-    word = token.strip("«»\"'()[]-")
+    word = token.strip("«»\"'()[]-\u00a0\u202f")
     return bool(word) and word[0].isupper()
 
 
@@ -69,9 +75,9 @@ def break_cost(tokens: list[str], i: int, lang: str = "fr") -> float:
     if _PUNCT_ONLY.match(right) or left in {"«", "-", "–", "—", "("}:
         return FORBIDDEN
     if _SENTENCE_END.search(left):
-        return -3.0
+        return -5.0
     if _CLAUSE_END.search(left):
-        return -2.0
+        return -3.5
     lk, rk = _key(left), _key(right)
     after_sentence = i < 2 or bool(_SENTENCE_END.search(tokens[i - 2]))
     if _capitalised(left) and _capitalised(right) and not after_sentence and lk not in _PRONOUNS:
@@ -107,20 +113,21 @@ def break_lines(text: str, max_chars: int = 42, max_lines: int = 2, lang: str = 
     (too much text, or a word longer than a line) more lines or longer lines come back: the caller
     flags them; text is never dropped.
     """
-    tokens = text.split()
+    tokens = tokenize(text)
     if not tokens:
         return []
     if _line_len(tokens, 0, len(tokens)) <= max_chars:
         return [" ".join(tokens)]
     n = len(tokens)
     costs = [0.0] + [break_cost(tokens, i, lang) for i in range(1, n)]
-    for lines in range(2, n + 1):
-        best = _best_split(tokens, costs, lines, max_chars, strict=True)
-        if best is None and lines >= max_lines:
-            best = _best_split(tokens, costs, lines, max_chars, strict=False)
-        if best is not None and (lines >= max_lines or _all_fit(tokens, best, max_chars)):
-            return [" ".join(tokens[a:b]) for a, b in zip([0] + best, best + [n])]
-    return [" ".join(tokens)]  # unreachable: one token per line always succeeds
+    # Within the limits and without a forbidden break; else more lines (flagged by the caller);
+    # else forbidden breaks too (e.g. a run of articles); never a cut word.
+    for strict in (True, False):
+        for lines in range(2, n + 1):
+            cuts = _best_split(tokens, costs, lines, max_chars, strict=strict)
+            if cuts is not None and _all_fit(tokens, cuts, max_chars):
+                return [" ".join(tokens[a:b]) for a, b in zip([0] + cuts, cuts + [n])]
+    return tokens  # a word longer than a line: one word per line
 
 
 def _all_fit(tokens: list[str], cuts: list[int], max_chars: int) -> bool:
@@ -131,7 +138,7 @@ def _shape_penalty(lengths: list[int]) -> float:
     """Balanced lines, and a top line no longer than the ones below (pyramid)."""
     pen = 0.0
     for top, bottom in zip(lengths, lengths[1:]):
-        pen += 0.04 * abs(top - bottom) + (0.08 * (top - bottom) if top > bottom else 0.0)
+        pen += 0.02 * abs(top - bottom) + (0.03 * (top - bottom) if top > bottom else 0.0)
     return pen
 
 

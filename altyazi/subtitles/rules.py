@@ -78,6 +78,10 @@ class SubtitleRules:
         """``t`` (seconds) rounded up to a frame boundary (tolerant of float noise)."""
         return math.ceil(t * self.fps - 1e-6) / self.fps
 
+    def frame_down(self, t: float) -> float:
+        """``t`` (seconds) rounded down to a frame boundary (tolerant of float noise)."""
+        return math.floor(t * self.fps + 1e-6) / self.fps
+
     def as_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d["formats"] = list(self.formats)

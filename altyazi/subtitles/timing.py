@@ -50,7 +50,7 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
         free_until = next_start - gap
         speech_end = max(rules.frame_up(cue.speech_end), start + fr)
         need = reading_time(cue.text, rules)
-        linger = rules.frame_up(cue.speech_end + rules.max_end_after_speech_s)
+        linger = max(rules.frame_down(cue.speech_end + rules.max_end_after_speech_s), speech_end)
         end = max(speech_end, rules.frame_up(start + need))
         if end > free_until + EPS:  # never into the next cue's time: it starts at its speech onset
             end = max(free_until, start + fr)
