@@ -146,7 +146,9 @@ def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_tim
     aligner = None
     ref = settings.models.get("aligner")
     if need and settings.align and ref:
-        aligner = CTCAligner(ref, device="cuda" if settings.device != "cpu" and gpu.cuda_available() else "cpu")
+        import torch
+
+        aligner = CTCAligner(ref, device="cuda" if settings.device != "cpu" and torch.cuda.is_available() else "cpu")
         try:
             aligner.load()
         except AltyaziError as err:
