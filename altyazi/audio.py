@@ -25,19 +25,36 @@ def require_tool(name: str) -> str:
     return path
 
 
+def describe_media(media: Path) -> tuple[str, str]:
+    """How to name ``media`` to the user and what to do when it is bad.
+
+    A local source is a symlink (results/{ep}/source -> the user's file): name the user's file and
+    say to replace it; a downloaded file is to be downloaded again.
+    """
+    if media.is_symlink():
+        target = media.resolve()
+        return (f"{target} (local source)",
+                f"The file is unreadable, truncated or empty: check it with `ffprobe {target}`, "
+                f"replace it (copy it again or re-export it), then rerun.")
+    return str(media), ("The file is unreadable, truncated or empty: download it again "
+                        "(`snakemake --forcerun download`, or delete it and rerun).")
+
+
 def probe_streams(media: str | Path) -> list[dict]:
     """The streams ffprobe sees in ``media``; raises :class:`MediaError` for unreadable files."""
     media = Path(media)
+    name, hint = describe_media(media)
     if not media.exists():
-        raise MediaError(f"{media} does not exist")
+        raise MediaError(f"{name} does not exist", hint=hint)
     if media.stat().st_size == 0:
-        raise MediaError(f"{media} is empty (0 bytes): the download or copy did not complete")
+        raise MediaError(f"{name} is empty (0 bytes): the download or copy did not complete", hint=hint)
     ffprobe = require_tool("ffprobe")
     proc = subprocess.run([ffprobe, "-v", "error", "-print_format", "json", "-show_streams",
                            "-show_format", str(media)], capture_output=True, text=True)
     if proc.returncode != 0:
         detail = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "unknown error"
-        raise MediaError(f"ffprobe cannot read {media}: {detail}")
+        detail = detail.replace(f"{media}: ", "")
+        raise MediaError(f"ffprobe cannot read {name}: {detail}", hint=hint)
     return json.loads(proc.stdout or "{}").get("streams", [])
 
 
@@ -46,7 +63,7 @@ def extract_audio(media: str | Path, wav: str | Path, sample_rate: int = SAMPLE_
     streams = probe_streams(media)
     if not any(s.get("codec_type") == "audio" for s in streams):
         kinds = ", ".join(sorted({s.get("codec_type", "?") for s in streams})) or "none"
-        raise NoAudioError(f"{media} has no audio stream (streams found: {kinds})")
+        raise NoAudioError(f"{describe_media(Path(media))[0]} has no audio stream (streams found: {kinds})")
     ffmpeg = require_tool("ffmpeg")
     with atomic_path(wav, suffix=".wav") as tmp:
         cmd = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(media),

@@ -23,8 +23,11 @@ _FAILURES = [
     (r"unsupported url", "unsupported site",
      "yt-dlp has no extractor for this site and found no media in the page: use the episode's page "
      "on a supported site (YouTube...) or download the file yourself and give its path."),
+    (r"http error 404|http error 410",
+     "not found (HTTP 404/410)",
+     "Check the URL for a typo and open it in a browser: the page or video does not exist (any more)."),
     (r"private video|video unavailable|has been removed|no longer available|not available|"
-     r"members-only|sign in to confirm|account .* terminated|http error 404|http error 410",
+     r"members-only|sign in to confirm|account .* terminated",
      "private, removed or missing video",
      "Open the URL in a browser: the video may be private, removed, age/region-restricted or the link "
      "may be wrong. For restricted videos pass cookies to yt-dlp or download it yourself."),

@@ -77,7 +77,7 @@ def test_http_404(site, tmp_path):
     with pytest.raises(DownloadError) as exc:
         download_url(f"{site}/missing.mp4", tmp_path / "source", retries=0)
     msg = str(exc.value)
-    assert "cannot download" in msg and "404" in msg and "Open the URL in a browser" in msg
+    assert "cannot download" in msg and "not found (HTTP 404/410)" in msg and "Check the URL" in msg
     assert not (tmp_path / "source").exists()
 
 
