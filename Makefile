@@ -17,7 +17,7 @@ STAMP := $(VENV)/.altyazi-setup
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup setup-system setup-models demo run batch all debug report test test-fast bench eval-translation clean lint
+.PHONY: help setup setup-system setup-models demo run batch all debug report test test-fast bench eval-translation clean lint unlock
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ bench: setup ## benchmark against bare faster-whisper -> bench/results.json and 
 
 eval-translation: setup ## chrF/BLEU of the configured translator on a TSV (default: shared Tatoeba dev set)
 	$(PY) -m altyazi.translate.evaluate $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) --out bench/translation-eval.json
+
+unlock: $(STAMP) ## after a killed run (kill -9, power loss): remove Snakemake's stale lock; only when no other run uses this folder
+	$(SNAKEMAKE) --unlock --cores 1
 
 clean: ## remove results, logs, benchmarks and Snakemake's state (keeps .venv and models)
 	rm -rf results logs benchmarks build report.html .snakemake
