@@ -48,7 +48,19 @@ def _overlap(a: float, b: float, spans: list[tuple[float, float]]) -> float:
     return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
 
 
+def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
 def _uncovered(speech: list[tuple[float, float]], cues: list[tuple[float, float]]) -> float:
+    """Seconds of speech under no cue (overlapping cues count once)."""
+    cues = _union(cues)
     total = 0.0
     for s, e in speech:
         total += (e - s) - _overlap(s, e, cues)

@@ -1,0 +1,69 @@
+"""Report material: QC plots and table, and the subtitles rule inside `snakemake --report`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import srt
+
+from altyazi.subtitles import build_subtitles
+from altyazi.subtitles.plots import write_report_files
+from conftest import run_workflow, write_sheet
+
+FIXTURES = Path(__file__).parent / "fixtures" / "subtitles"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _demo():
+    tr = json.loads((FIXTURES / "demo_tr.json").read_text(encoding="utf-8"))["segments"]
+    fr = json.loads((FIXTURES / "demo_fr.json").read_text(encoding="utf-8"))["segments"]
+    return tr, fr
+
+
+def test_plots_and_table_are_written(tmp_path):
+    tr, fr = _demo()
+    result = build_subtitles(tr, fr, {})
+    paths = {k: str(tmp_path / f"{k}.{'html' if k == 'table' else 'png'}") for k in ("cps", "durations", "timeline", "table")}
+    write_report_files(result.cues, result.speech, result.qc, result.rules, paths, "demo")
+    for key in ("cps", "durations", "timeline"):
+        data = Path(paths[key]).read_bytes()
+        assert data.startswith(PNG) and len(data) > 5000, key
+    table = Path(paths["table"]).read_text(encoding="utf-8")
+    assert "PASS" in table and "cues over max cps" in table and "speech not covered" in table
+    assert not list(tmp_path.glob(".*tmp*"))  # atomic writes leave no temporary file
+
+
+@pytest.mark.slow
+def test_subtitles_rule_and_report(tmp_path):
+    """The subtitles rule alone on the demo's tr/fr (upstream files present and older), then --report."""
+    tr, fr = _demo()
+    ep = tmp_path / "results" / "demo"
+    ep.mkdir(parents=True)
+    source = tmp_path / "demo.wav"
+    for path in (source, ep / "source", ep / "audio.wav", ep / "segments.json"):
+        path.write_bytes(b"")
+    shutil.copy(FIXTURES / "demo_tr.json", ep / "tr.json")
+    shutil.copy(FIXTURES / "demo_fr.json", ep / "fr.json")
+    for i, path in enumerate([source, ep / "source", ep / "audio.wav", ep / "segments.json", ep / "tr.json", ep / "fr.json"]):
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+    write_sheet(tmp_path / "episodes.tsv", [("demo", str(source), "Demo")])
+    proc = run_workflow(tmp_path, "--allowed-rules", "subtitles", "all",
+                        config=["subtitles={formats: [srt, vtt]}"], timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    subs = list(srt.parse((ep / "demo.fr.srt").read_text(encoding="utf-8")))
+    qc = json.loads((ep / "qc.json").read_text(encoding="utf-8"))
+    assert len(subs) == qc["cues"] > 0 and qc["unflagged_violations"] == 0 and qc["episode"] == "demo"
+    assert (ep / "demo.fr.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+    assert len(json.loads((ep / "cues.json").read_text(encoding="utf-8"))["cues"]) == qc["cues"]
+    for name in ("cps.png", "durations.png", "timeline.png"):
+        assert (ep / "qc" / name).read_bytes().startswith(PNG)
+    report = tmp_path / "report.html"
+    proc = run_workflow(tmp_path, "--report", str(report), config=["subtitles={formats: [srt, vtt]}"], timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = report.read_text(encoding="utf-8", errors="replace")
+    for needle in ("Subtitle QC", "cps.png", "timeline.png", "durations.png", "qc.html", "Reading speed of each French cue"):
+        assert needle in html, needle
