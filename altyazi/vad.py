@@ -39,12 +39,14 @@ def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000)
         return []
     torch.set_num_threads(max(1, torch.get_num_threads()))
     model = load_silero_vad()
-    state = {"last": -25}
+    state = {"last": 0}
 
     def on_progress(pct: float) -> None:
-        if pct >= state["last"] + 25:
-            state["last"] = pct
-            log.info("vad: %d%%", pct)
+        """A log line at each 10 % of the audio (silero calls this after every 32 ms window)."""
+        tenth = int(pct // 10) * 10
+        if tenth > state["last"]:
+            state["last"] = tenth
+            log.info("vad: %d%% of %.0f s", tenth, audio.size / sample_rate)
 
     stamps = get_speech_timestamps(
         torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), model,

@@ -5,7 +5,7 @@ from altyazi.stage import run_stage
 
 def main(smk, log):
     seconds = extract_audio(smk.input.media, smk.output.wav, int(smk.params.sample_rate))
-    log.info("audio done: %s (%.1f s, %.1f min)", smk.output.wav, seconds, seconds / 60)
+    return f"{smk.output.wav}: {seconds:.1f} s ({seconds / 60:.1f} min)"
 
 
 run_stage("audio", snakemake, main)  # noqa: F821

@@ -14,10 +14,10 @@ def main(smk, log):
     atomic_write_json(smk.output.segments, {
         "audio": str(smk.input.wav), "duration": round(duration, 3),
         "vad": {"model": silero_version(), **vars(opts)}, "segments": pieces})
-    log.info("vad done: %d speech pieces, %.1f s of speech in %.1f s of audio (%.0f%%)",
-             len(pieces), speech, duration, 100 * speech / duration if duration else 0)
     if not pieces:
         log.warning("no speech found: the subtitles of this episode will be empty")
+    return (f"{len(pieces)} speech pieces, {speech:.1f} s of speech in {duration:.1f} s of audio "
+            f"({100 * speech / duration if duration else 0:.0f}%)")
 
 
 run_stage("vad", snakemake, main)  # noqa: F821
