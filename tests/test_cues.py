@@ -46,7 +46,7 @@ def episodes(draw):
     return tr, fr
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(episodes())
 def test_cue_builder_properties(data):
     tr, fr = data

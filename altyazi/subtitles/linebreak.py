@@ -138,7 +138,7 @@ def _shape_penalty(lengths: list[int]) -> float:
     """Balanced lines, and a top line no longer than the ones below (pyramid)."""
     pen = 0.0
     for top, bottom in zip(lengths, lengths[1:]):
-        pen += 0.02 * abs(top - bottom) + (0.03 * (top - bottom) if top > bottom else 0.0)
+        pen += 0.04 * abs(top - bottom) + (0.03 * (top - bottom) if top > bottom else 0.0)
     return pen
 
 
