@@ -165,3 +165,21 @@ def test_segment_without_word_times_spreads_its_words():
 def test_cue_to_dict_is_json_ready():
     c = Cue([], [], [0])
     assert isinstance(c.flags, list)
+
+
+def test_sentence_pairs_split_at_the_sentence_boundary():
+    """Two Tatoeba sentences in one segment: the split lands on the boundary in both languages."""
+    import csv
+
+    from conftest import SHARED
+    from altyazi.subtitles.measure_split import measure
+
+    path = SHARED / "data" / "tatoeba-tr-fr.dev.tsv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    with open(path, encoding="utf-8") as fh:
+        pairs = [(r["turkish"], r["french"]) for r in csv.DictReader(fh, delimiter="\t")]
+    res = measure(pairs, n=60)["percent_exact"]
+    assert res["punct+pause"]["builder_both"] >= 90.0
+    assert res["no Turkish punct, no pause"]["builder_fr"] >= 90.0
+    assert res["punct, no pause"]["builder_fr"] > res["punct, no pause"]["proportional_fr_true_tr_cut"]
