@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from altyazi.subtitles import build_cues
+from altyazi.segments import Word
 from altyazi.subtitles.cues import Cue, SubtitleInputError, build_pieces, pair_segments
 from altyazi.subtitles.linebreak import tokenize
 from altyazi.subtitles.qc import CHECKS, cue_violations, speech_intervals
@@ -162,9 +163,10 @@ def test_segment_without_word_times_spreads_its_words():
     assert cues[0].start == pytest.approx(2.0)
 
 
-def test_cue_to_dict_is_json_ready():
-    c = Cue([], [], [0])
-    assert isinstance(c.flags, list)
+def test_cue_to_dict_rounds_times_and_lists_each_flag_once():
+    c = Cue([Word(1.23456, 2.0, "Hadi")], ["Allez."], [3], ["cps", "extended", "cps"], 1.24, 2.5, "Allez.", "Hadi")
+    assert c.to_dict() == {"start": 1.24, "end": 2.5, "text": "Allez.", "source": "Hadi", "speech_start": 1.235,
+                           "speech_end": 2.0, "segments": [3], "flags": ["cps", "extended"]}
 
 
 def test_sentence_pairs_split_at_the_sentence_boundary():

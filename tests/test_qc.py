@@ -10,7 +10,8 @@ import srt
 
 from altyazi.errors import ConfigError
 from altyazi.subtitles import build_subtitles
-from altyazi.subtitles.cues import Cue, Word
+from altyazi.segments import Word
+from altyazi.subtitles.cues import Cue
 from altyazi.subtitles.qc import qc_report
 from altyazi.subtitles.rules import SubtitleRules
 

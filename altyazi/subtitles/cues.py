@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import AltyaziError
 from ..log import get_logger
+from ..segments import Word  # a Turkish word: start/end in seconds from the episode start
 from .linebreak import FORBIDDEN, break_cost, break_lines, tokenize
 from .rules import SubtitleRules
 
@@ -26,14 +27,6 @@ _TR_CLAUSE_END = re.compile(r"[,;:]+[\"')\]]*$")
 
 class SubtitleInputError(AltyaziError):
     hint = "tr.json and fr.json must come from the same run: rerun `snakemake --forcerun translate`."
-
-
-@dataclass
-class Word:
-    """A Turkish word with its speech time in seconds (absolute, from the start of the episode)."""
-    start: float
-    end: float
-    word: str
 
 
 @dataclass

@@ -17,7 +17,8 @@ import random
 import re
 import sys
 
-from .cues import Cue, Word, _split_once
+from ..segments import Word
+from .cues import Cue, _split_once
 from .linebreak import tokenize
 
 CPS_TR = 14.0

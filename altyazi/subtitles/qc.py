@@ -14,7 +14,7 @@ from .cues import Cue, segment_words
 from .rules import SubtitleRules, display_chars
 
 EPS = 1e-6
-TRANSLATION_FLAGS_IGNORED = {"late_start", "extended", "short", "cps", "long", "lines"}
+TIMING_FLAGS = {"late_start", "extended", "short", "cps", "long", "lines"}  # set by timing; others come from translation
 
 # check name -> (description, cue flag that explains it, or None when it is never acceptable)
 CHECKS = {
@@ -111,7 +111,7 @@ def qc_report(cues: list[Cue], tr_segments: list[dict], rules: SubtitleRules) ->
         checks[key] = {"count": count, "percent": round(100 * count / base, 1) if base else 0.0,
                        "flagged": flagged, "unflagged": count - flagged, "what": desc}
         unflagged_total += count - flagged
-    translation_flagged = [c for c in shown if set(c.flags) - TRANSLATION_FLAGS_IGNORED]
+    translation_flagged = [c for c in shown if set(c.flags) - TIMING_FLAGS]
     no_text = [c for c in cues if not c.text]
     speech_s = sum(e - s for s, e in speech)
     uncovered = _uncovered(speech, [(c.start, c.end) for c in shown])
@@ -127,7 +127,7 @@ def qc_report(cues: list[Cue], tr_segments: list[dict], rules: SubtitleRules) ->
         "translation_flagged": {"count": len(translation_flagged),
                                 "percent": round(100 * len(translation_flagged) / n, 1) if n else 0.0,
                                 "flags": sorted({f for c in translation_flagged for f in c.flags}
-                                                - TRANSLATION_FLAGS_IGNORED)},
+                                                - TIMING_FLAGS)},
         "cues_without_french": len(no_text),
         "speech_seconds": round(speech_s, 2),
         "speech_not_covered": {"seconds": round(uncovered, 2),
