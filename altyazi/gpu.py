@@ -188,7 +188,9 @@ def oom_guard(what: str, need_gib: float | None = None) -> Iterator[None]:
 
 
 class VramSampler:
-    """Background thread sampling used VRAM every ``interval`` s; ``peak_gib`` after ``stop()``."""
+    """Context manager: a background thread samples used VRAM (all devices, bytes) at entry, every
+    ``interval`` seconds and at exit; ``peak_gib`` afterwards (None without a GPU). Note that NVML
+    reports the whole device, so other processes' memory counts too."""
 
     def __init__(self, interval: float = 5.0, log_samples: bool = False):
         self.interval = interval
@@ -197,17 +199,21 @@ class VramSampler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _sample(self, devices: list[DeviceMemory] | None = None) -> None:
+        for dev in query_devices() if devices is None else devices:
+            used = dev.total_bytes - dev.free_bytes
+            self.peak_bytes = max(self.peak_bytes, used)
+            if self.log_samples:
+                log.debug("GPU%d %s: %.1f / %.1f GiB used", dev.index, dev.name, used / GiB, dev.total_gib)
+
     def _run(self) -> None:
-        while not self._stop.is_set():
-            for dev in query_devices():
-                used = dev.total_bytes - dev.free_bytes
-                self.peak_bytes = max(self.peak_bytes, used)
-                if self.log_samples:
-                    log.debug("GPU%d %s: %.1f / %.1f GiB used", dev.index, dev.name, used / GiB, dev.total_gib)
-            self._stop.wait(self.interval)
+        while not self._stop.wait(self.interval):
+            self._sample()
 
     def __enter__(self) -> "VramSampler":
-        if query_devices():
+        devices = query_devices()
+        if devices:
+            self._sample(devices)          # at the start, then every interval, then at the end
             self._thread = threading.Thread(target=self._run, name="vram-sampler", daemon=True)
             self._thread.start()
         return self
@@ -216,6 +222,7 @@ class VramSampler:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=2 * self.interval)
+            self._sample()
 
     @property
     def peak_gib(self) -> float | None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import resource
 import sys
 import time
+from contextlib import nullcontext
 from typing import Any, Callable
 
 from .errors import AltyaziError, GPUMemoryError
-from .gpu import is_oom
-from .log import get_logger, setup_logging
+from .gpu import VramSampler, is_oom
+from .log import debug_enabled, get_logger, setup_logging
+
+VRAM_SAMPLE_S = 5.0
 
 
 def _peak_rss_gib() -> float:
@@ -23,11 +26,21 @@ def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 
 
+def declares_gpu(snakemake: Any) -> bool:
+    """True when the rule asks for ``resources: gpu=...`` (asr, translate)."""
+    try:
+        return float(getattr(getattr(snakemake, "resources", None), "gpu", 0) or 0) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def run_stage(name: str, snakemake: Any, func: Callable[..., Any]) -> None:
     """Run ``func(snakemake, logger)`` as stage ``name``; exit 1 on a project error, 2 on a bug.
 
     ``func`` may return a short text (e.g. ``"42 pieces"``); it goes into the summary line.
     A CUDA out-of-memory error from any library is reported as :class:`GPUMemoryError`.
+    For a rule that declares ``gpu`` resources, used VRAM is sampled every 5 s (logged in debug
+    mode) and its peak is in the summary line; without a GPU the sampler does nothing.
     """
     log_file = snakemake.log[0] if len(snakemake.log) else None
     setup_logging(log_file)
@@ -39,8 +52,10 @@ def run_stage(name: str, snakemake: Any, func: Callable[..., Any]) -> None:
         logger.error("%s %s: FAILED after %.1f s: %s", name, episode, time.perf_counter() - t0, message)
         sys.exit(code)
 
+    sampler = VramSampler(VRAM_SAMPLE_S, log_samples=debug_enabled()) if declares_gpu(snakemake) else None
     try:
-        result = func(snakemake, logger)
+        with sampler or nullcontext():
+            result = func(snakemake, logger)
     except AltyaziError as err:
         failed(str(err), 1)
     except KeyboardInterrupt:
@@ -51,6 +66,7 @@ def run_stage(name: str, snakemake: Any, func: Callable[..., Any]) -> None:
                                       f"{str(err).splitlines()[0] if str(err) else ''})")), 1)
         logger.exception("%s crashed for episode %s (a bug: please report it with this log)", name, episode)
         failed(f"unexpected {type(err).__name__}: see the traceback above in {log_file or 'the console'}", 2)
+    vram = f", peak VRAM {sampler.peak_gib:.1f} GiB" if sampler and sampler.peak_gib is not None else ""
     extra = f" ({result})" if isinstance(result, str) and result else ""
-    logger.info("%s %s: ok in %.1f s, peak RAM %.1f GiB%s", name, episode, time.perf_counter() - t0,
-                _peak_rss_gib(), extra)
+    logger.info("%s %s: ok in %.1f s, peak RAM %.1f GiB%s%s", name, episode, time.perf_counter() - t0,
+                _peak_rss_gib(), vram, extra)

@@ -106,7 +106,7 @@ def test_vram_sampler_records_peak(monkeypatch, caplog):
     monkeypatch.setenv(gpu.FAKE_GPU_ENV, '{"free_gib": 8, "total_gib": 24}')
     with gpu.VramSampler(interval=0.01, log_samples=True) as sampler:
         deadline = time.monotonic() + 10
-        while sampler.peak_bytes == 0 and time.monotonic() < deadline:
+        while sampler.peak_bytes == 0 and time.monotonic() < deadline:  # sampled at entry already
             time.sleep(0.01)
     assert sampler.peak_gib == pytest.approx(16.0)
     assert any("16.0 / 24.0 GiB used" in r.getMessage() for r in caplog.records)

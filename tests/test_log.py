@@ -116,3 +116,17 @@ def test_run_stage_bug_exits_2_with_traceback(tmp_path):
     text = (tmp_path / "stage.log").read_text()
     assert "a bug: please report it" in text and "Traceback" in text and "KeyError" in text
     assert "asr ep1: FAILED after" in text
+
+
+def test_gpu_rule_reports_peak_vram(tmp_path, monkeypatch):
+    from altyazi import gpu
+
+    monkeypatch.setenv(gpu.FAKE_GPU_ENV, '{"free_gib": 20, "total_gib": 24}')
+    job = smk(tmp_path)
+    job.resources = SimpleNamespace(gpu=1)
+    run_stage("asr", job, lambda s, log: "3 segments")
+    last = (tmp_path / "stage.log").read_text().splitlines()[-1]
+    assert "peak VRAM 4.0 GiB (3 segments)" in last
+    job.resources = SimpleNamespace(gpu=0)                  # a CPU rule never touches NVML
+    run_stage("vad", job, lambda s, log: None)
+    assert "VRAM" not in (tmp_path / "stage.log").read_text().splitlines()[-1]
