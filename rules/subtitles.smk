@@ -3,11 +3,6 @@
 SUBTITLE_VTT = "vtt" in config.get("subtitles", {}).get("formats", ["srt"])
 
 
-def _qc_report(name, caption, what):
-    return report(episode_dir(f"qc/{name}"), caption=f"../report/{caption}", category="Subtitle QC",
-                  subcategory="{episode}", labels={"episode": "{episode}", "figure": what})
-
-
 rule subtitles:
     input:
         tr=episode_dir("tr.json"),
@@ -17,10 +12,34 @@ rule subtitles:
         tr_srt=episode_dir("{episode}.tr.srt"),
         qc=episode_dir("qc.json"),
         cues=episode_dir("cues.json"),
-        table=_qc_report("qc.html", "qc_table.rst", "QC table"),
-        cps=_qc_report("cps.png", "qc_cps.rst", "reading speed"),
-        durations=_qc_report("durations.png", "qc_durations.rst", "cue durations"),
-        timeline=_qc_report("timeline.png", "qc_timeline.rst", "speech vs cues"),
+        table=report(
+            episode_dir("qc/qc.html"),
+            caption="../report/qc_table.rst",
+            category="Subtitle QC",
+            subcategory="{episode}",
+            labels={"episode": "{episode}", "figure": "QC table"},
+        ),
+        cps=report(
+            episode_dir("qc/cps.png"),
+            caption="../report/qc_cps.rst",
+            category="Subtitle QC",
+            subcategory="{episode}",
+            labels={"episode": "{episode}", "figure": "reading speed"},
+        ),
+        durations=report(
+            episode_dir("qc/durations.png"),
+            caption="../report/qc_durations.rst",
+            category="Subtitle QC",
+            subcategory="{episode}",
+            labels={"episode": "{episode}", "figure": "cue durations"},
+        ),
+        timeline=report(
+            episode_dir("qc/timeline.png"),
+            caption="../report/qc_timeline.rst",
+            category="Subtitle QC",
+            subcategory="{episode}",
+            labels={"episode": "{episode}", "figure": "speech vs cues"},
+        ),
         **({"fr_vtt": episode_dir("{episode}.fr.vtt"), "tr_vtt": episode_dir("{episode}.tr.vtt")} if SUBTITLE_VTT else {}),
     params:
         options=config["subtitles"],
