@@ -5,7 +5,7 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from altyazi.episodes import read_sheet, report_row_problem
+from altyazi.episodes import read_sheet
 from altyazi.errors import ConfigError
 from altyazi.settings import asr_settings, asr_vram_gb, translate_settings, translate_vram_gb
 
@@ -18,11 +18,12 @@ try:
 except ConfigError as err:
     raise WorkflowError(str(err))
 EPISODES = {ep.episode: ep for ep in SHEET.episodes}
-# An invalid row does not stop the valid ones: it becomes a job of rule `invalid_row` that fails
-# with the row's message (so --keep-going runs the rest and the run still ends in error).
+# An invalid row does not stop the valid ones: it becomes a job of rule `invalid_row`
+# (rules/download.smk) that fails with the row's message (so --keep-going runs the rest and the run still ends in error).
 ROW_PROBLEMS = {str(p.line): p for p in SHEET.problems}
-for _problem in SHEET.problems:
-    print(f"altyazi: skipping {_problem.message}", file=sys.stderr)
+if workflow.is_main_process:  # not again in each job's own process
+    for _problem in SHEET.problems:
+        print(f"altyazi: skipping {_problem.message}", file=sys.stderr)
 
 RESULTS = config["results"]
 
@@ -63,11 +64,3 @@ def invalid_row_targets():
     """One never-written target per invalid sheet row; its job fails with the row's message."""
     return [f"logs/sheet/line{line}.invalid" for line in ROW_PROBLEMS]
 
-
-rule invalid_row:
-    output:
-        "logs/sheet/line{line}.invalid",
-    log:
-        "logs/sheet/line{line}.log",
-    run:
-        report_row_problem(ROW_PROBLEMS[wildcards.line], log[0])

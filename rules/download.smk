@@ -1,3 +1,17 @@
+from altyazi.episodes import report_row_problem
+
+
+# An invalid row of episodes.tsv: a job that fails with the row's message (it writes only its log),
+# so the error shows in Snakemake's summary and --keep-going still runs the valid episodes.
+rule invalid_row:
+    output:
+        "logs/sheet/line{line}.invalid",
+    log:
+        "logs/sheet/line{line}.log",
+    run:
+        report_row_problem(ROW_PROBLEMS[wildcards.line], log[0])
+
+
 rule download:
     input:
         local_source,
