@@ -358,11 +358,23 @@ def machine_info() -> dict:
             "gpu": ", ".join(str(getattr(g, "name", g)) for g in gpus) or None}
 
 
+def code_version() -> dict:
+    """The commit the workflow ran from, and the files changed on top of it (others work in the same
+    checkout: the benchmark measures whatever the workflow does at run time)."""
+    def git(*args):
+        proc = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return proc.stdout.rstrip() if proc.returncode == 0 else None
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "modified": [line[3:] for line in dirty.splitlines()] if dirty else []}
+
+
 def run_bench(out: Path, clips_dir: Path, repeats: int, workdir: Path | None, keep: bool, skip_bare: bool) -> dict:
     """The whole benchmark; writes ``out/results.json`` and ``out/results.md``."""
     tmp = Path(tempfile.mkdtemp(prefix="altyazi-bench-")) if workdir is None else workdir
     tmp.mkdir(parents=True, exist_ok=True)
     load_at_start = [round(x, 2) for x in os.getloadavg()]
+    code = code_version()
     try:
         wav, truth = build_bench_episode(tmp, clips_dir, repeats)
         (tmp / "episodes.tsv").write_text(f"episode\tsource\ttitle\n{EPISODE}\t{wav}\tbenchmark episode\n", encoding="utf-8")
@@ -381,6 +393,7 @@ def run_bench(out: Path, clips_dir: Path, repeats: int, workdir: Path | None, ke
             bare = {m: run_bare(m, wav, str(ROOT / "models" / "whisper-base"), threads) for m in BARE_MODES}
         results = summarize(machine_info(), truth, tmp, first, noop, retranslate, stages, bare)
         results["machine"]["load_avg_at_start"] = load_at_start
+        results["code"] = code
         results["workdir"] = str(tmp) if keep or workdir is not None else None
     finally:
         if not keep and workdir is None:
