@@ -108,3 +108,11 @@ def test_rules_from_config():
         SubtitleRules.from_config({"formats": ["ass"]})
     with pytest.raises(ConfigError, match="min_duration_s"):
         SubtitleRules.from_config({"min_duration_s": 8.0})
+
+
+def test_small_gap_left_open_is_a_violation_unless_flagged():
+    cues = [_cue(0.0, 2.0, "Un."), _cue(2.2, 4.0, "Deux.")]  # 5 frames apart: should have been closed
+    qc = qc_report(cues, _tr([(0.0, 2.0), (2.2, 4.0)]), RULES)
+    assert qc["checks"]["small_gaps_open"]["unflagged"] == 1
+    cues[0].flags.append("gap_open")
+    assert qc_report(cues, _tr([(0.0, 2.0), (2.2, 4.0)]), RULES)["unflagged_violations"] == 0

@@ -102,7 +102,6 @@ def qc_table_html(qc: dict[str, Any], episode: str) -> str:
     sc = qc["speech_not_covered"]
     rows.append(("speech not covered by any cue (s)", sc["seconds"], f"{sc['percent']} %",
                  f"of {qc['speech_seconds']} s of speech"))
-    rows.append(("gaps of 3..12 frames left open", qc["small_gaps_not_closed"], "", ""))
     rows.append(("reading speed (cps) min/median/max", "", "",
                  f"{qc['cps']['min']} / {qc['cps']['median']} / {qc['cps']['max']}"))
     rows.append(("duration (s) min/median/max", "", "",

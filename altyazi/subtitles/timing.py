@@ -34,7 +34,8 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
     cue), ``extended`` (kept on screen more than ``max_end_after_speech_s`` after speech to be
     readable), ``short`` / ``cps`` (not enough free time to reach the minimum duration / reading
     speed), ``long`` (speech alone lasts longer than ``max_duration_s``), ``lines`` (the text
-    needs more lines or longer lines than allowed).
+    needs more lines or longer lines than allowed), ``gap_open`` (a small gap to the next cue
+    left open because closing it would make the cue too long).
     """
     fr = rules.frame
     gap = rules.min_gap_s
@@ -65,6 +66,8 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
         if gap + EPS < next_start - end <= rules.close_gap_s + EPS:
             if next_start - gap - start <= rules.max_duration_s + EPS:
                 end = next_start - gap
+            else:
+                cue.flags.append("gap_open")  # closing it would hold the cue past max_duration_s
         duration = end - start
         if duration < rules.min_duration_s - EPS:
             cue.flags.append("short")
