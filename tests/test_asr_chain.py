@@ -50,8 +50,9 @@ def test_no_gpu_goes_straight_to_faster_whisper_and_says_so_once(monkeypatch, ca
         ("voxtral-small", False, "cpu"), ("voxtral-mini", False, "cpu"), ("faster-whisper", True, "cpu")]
     assert all("no GPU" in p.reason for p in plans[:2])
     assert plans[2].batch_size == 8
-    no_gpu_lines = [r.message for r in caplog.records if "no GPU" in r.message]
-    assert len(no_gpu_lines) == 1 and "voxtral-small, voxtral-mini" in no_gpu_lines[0]
+    lines = [r.message for r in caplog.records if "without GPU" in r.message]
+    assert len(lines) == 1 and "skipping voxtral-small, voxtral-mini" in lines[0] and "faster-whisper" in lines[0]
+    assert not any("skipped:" in r.message for r in caplog.records)   # not repeated per link
 
 
 @pytest.mark.parametrize("free,expect_first,small_reason", [

@@ -107,11 +107,17 @@ def transcribe_with_chain(pieces: list[Piece], settings, make_backend) -> tuple[
                                 + "\n  ".join(f"{f['link']}: {f['reason']}" for f in fallbacks))
     open_states = [s for s in states if s.accepted is None]
     if open_states:
-        if backend is None:  # the last link that ran was closed before a later one failed
-            backend = make_backend(last_ok, settings)
-            backend.load()
         log.info("retrying %d rejected piece(s) with %s, looser settings", len(open_states), last_ok.name)
-        run_link(backend, open_states, True, settings)
+        try:
+            if backend is None:  # the last link that ran was closed before a later one failed
+                backend = make_backend(last_ok, settings)
+                backend.load()
+            run_link(backend, open_states, True, settings)
+        except Exception as err:  # the pieces keep their rejected answers and get flagged below
+            reason = describe_error(err)
+            log.warning("looser retry with %s failed: %s; %d piece(s) stay flagged", last_ok.name, reason,
+                        len(open_states))
+            fallbacks.append({"link": f"{last_ok.name} (looser)", "reason": reason})
     if backend is not None:
         backend.close()
     return states, plans, fallbacks

@@ -85,10 +85,10 @@ def plan_chain(settings) -> list[LinkPlan]:
 
 def log_plan(plans: list[LinkPlan], no_gpu: bool) -> None:
     skipped = [p for p in plans if not p.usable]
-    if no_gpu:
-        runs = [p.name for p in plans if p.usable]
-        log.warning("no GPU: skipping %s; running %s on CPU", ", ".join(p.name for p in skipped) or "nothing",
-                    ", ".join(runs) or "nothing")
+    if no_gpu:  # altyazi.gpu has already said "no GPU" (once per process): name the consequence once
+        if skipped:
+            log.warning("ASR chain without GPU: skipping %s (GPU only); going straight to %s on CPU",
+                        ", ".join(p.name for p in skipped), ", ".join(p.name for p in plans if p.usable) or "nothing")
     else:
         for p in skipped:
             log.warning("ASR link %s skipped: %s", p.name, p.reason)
