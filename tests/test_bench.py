@@ -100,3 +100,45 @@ def test_markdown_table_shows_every_stage_and_ratio():
     for rule in bench.STAGES:
         assert f"| {rule} |" in md
     assert "| batched |" in md and "1.16" in md and "translation capped" in md and "n/a" in md
+
+
+def test_summarize_reads_a_finished_workdir(tmp_path):
+    """summarize() over a workdir laid out as the workflow leaves it (benchmarks, logs, results)."""
+    truth = {"duration": 100.0, "parts": [
+        {"kind": "silence", "start": 0.0, "end": 2.0, "text": "", "name": "silence"},
+        {"kind": "clip", "start": 2.0, "end": 8.0, "text": "Bu devlet nasıl ayakta duracak?", "name": "c1"},
+        {"kind": "music", "start": 8.0, "end": 100.0, "text": "", "name": "music"}]}
+    ep = tmp_path / "results" / bench.EPISODE
+    ep.mkdir(parents=True)
+    (ep / "tr.json").write_text('{"summary": {"seconds": 30.0}, "segments": ['
+                                '{"id": 0, "start": 2.1, "end": 7.9, "text": "bu devlet nasıl duracak"}]}')
+    (ep / "fr.json").write_text('{"summary": {"seconds": 50.0}, "segments": [{"id": 0, "source": "x", "text": "y"}]}')
+    for rule, wall in (("vad", 4.0), ("asr", 32.0), ("translate", 55.0), ("subtitles", 1.0)):
+        d = tmp_path / "benchmarks" / rule
+        d.mkdir(parents=True)
+        (d / f"{bench.EPISODE}.tsv").write_text(f"s\tmax_rss\tcpu_time\tmean_load\n{wall}\t100\t{wall * 2}\t1\n")
+    stages = bench.stage_table(tmp_path, truth["duration"])
+    assert stages["asr"]["rtf"] == pytest.approx(0.32) and set(stages) == {"vad", "asr", "translate", "subtitles"}
+    first = {"wall_s": 100.0, "jobs": ["vad", "asr"], "output": "", "translate_summary": {"seconds": 50.0},
+             "model_ready_s": {"asr": 2.0, "translate": 40.0}, "translate_load_s": 38.0}
+    noop = {"wall_s": 2.0, "jobs": ["all"]}
+    rerun = {"wall_s": 60.0, "jobs": ["translate", "subtitles"], "translate_summary": {"cached_batches": 1}}
+    bare = {"batched": {"mode": "batched", "load_s": 1.0, "transcribe_s": 30.0, "total_s": 31.0, "cpu_s": 60.0,
+                        "max_rss_mb": 1.0, "process_wall_s": 36.0, "text": "bu devlet ayakta duracak"}}
+    r = bench.summarize({"when": "now", "cpus": 2, "gpu": None}, truth, tmp_path, first, noop, rerun, stages, bare)
+    ra = r["ratios"]
+    assert ra["pipeline_asr_s"] == 36.0 and ra["asr_vs_batched"] == 1.0
+    assert ra["outside_model_fraction"] == pytest.approx(0.2)  # 100 s wall - (30 + 50) s in the models
+    assert r["accuracy"]["pipeline"]["wer"] == pytest.approx(0.2) and r["accuracy"]["batched"]["wer"] == pytest.approx(0.2)
+    assert ra["pipeline_wer_minus_best_bare"] == 0.0
+    assert r["workflow"]["noop_jobs"] == [] and r["episode"]["clips"] == 1
+    assert "| asr |" in bench.render_markdown(r, [])
+
+
+@pytest.mark.slow
+def test_bare_whisper_modes_transcribe_a_short_clip(offline_models, shared_clips):
+    """The three bare faster-whisper modes run (2.5 s clip) and return text and their own figures."""
+    for mode in bench.BARE_MODES:
+        out = bench.bare_whisper(mode, str(shared_clips / "1-0013.wav"), str(offline_models["faster-whisper"]), threads=2)
+        assert out["mode"] == mode and out["segments"] >= 1 and out["text"].strip()
+        assert out["cpu_s"] > 0 and out["max_rss_mb"] > 0
