@@ -104,6 +104,8 @@ def pair_segments(tr: list[dict], fr: list[dict]) -> list[tuple[dict, dict]]:
 
 
 def _fits(cue: Cue, rules: SubtitleRules) -> bool:
+    if sum(len(t) + 1 for t in cue.fr_tokens) - 1 > rules.max_cue_chars:
+        return False  # more characters than the lines can hold, however it is broken
     lines = break_lines(cue.french, rules.max_line_chars, rules.max_lines)
     return (len(lines) <= rules.max_lines and all(len(l) <= rules.max_line_chars for l in lines)
             and cue.speech_end - cue.speech_start <= rules.max_duration_s)
@@ -173,12 +175,11 @@ def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
     its parts: merging never creates a rule violation.
     """
     cues = list(cues)
-    changed = True
-    while changed:
-        changed = False
-        for i, cue in enumerate(cues):
-            if not _is_fragment(cue, rules):
-                continue
+    i = 0
+    while i < len(cues):
+        cue = cues[i]
+        merged_at = None
+        if _is_fragment(cue, rules):
             options = []
             for j in (i - 1, i + 1):
                 if 0 <= j < len(cues):
@@ -186,14 +187,13 @@ def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
                     gap = b.speech_start - a.speech_end
                     if gap <= rules.merge_max_gap_s:
                         options.append((gap, j, _merged(a, b)))
-            for gap, j, merged in sorted(options, key=lambda o: o[0]):
+            for _gap, j, merged in sorted(options, key=lambda o: o[0]):
                 if _fits(merged, rules) and not _long_pause(merged, rules):
-                    lo = min(i, j)
-                    cues[lo:lo + 2] = [merged]
-                    changed = True
+                    merged_at = min(i, j)
+                    cues[merged_at:merged_at + 2] = [merged]
                     break
-            if changed:
-                break
+        # after a merge, look again at the merged cue (it may still be a fragment) and its left side
+        i = max(0, merged_at - 1) if merged_at is not None else i + 1
     return cues
 
 

@@ -122,8 +122,9 @@ def break_lines(text: str, max_chars: int = 42, max_lines: int = 2, lang: str = 
     costs = [0.0] + [break_cost(tokens, i, lang) for i in range(1, n)]
     # Within the limits and without a forbidden break; else more lines (flagged by the caller);
     # else forbidden breaks too (e.g. a run of articles); never a cut word.
+    first = max(2, -(-_line_len(tokens, 0, n) // (max_chars + 1)))  # fewer lines cannot hold the text
     for strict in (True, False):
-        for lines in range(2, n + 1):
+        for lines in range(first, n + 1):
             cuts = _best_split(tokens, costs, lines, max_chars, strict=strict)
             if cuts is not None and _all_fit(tokens, cuts, max_chars):
                 return [" ".join(tokens[a:b]) for a, b in zip([0] + cuts, cuts + [n])]
@@ -151,6 +152,9 @@ def _best_split(tokens: list[str], costs: list[float], lines: int, max_chars: in
     n = len(tokens)
     if lines > n:
         return None
+    prefix = [0]
+    for t in tokens:
+        prefix.append(prefix[-1] + len(t))
     # state: (cost, cuts) for the best way to end a line at token index j with k lines used
     best: dict[tuple[int, int], tuple[float, list[int], list[int]]] = {(0, 0): (0.0, [], [])}
     for k in range(1, lines + 1):
@@ -158,15 +162,15 @@ def _best_split(tokens: list[str], costs: list[float], lines: int, max_chars: in
             if k == lines and j != n:
                 continue
             cand = None
-            for i in range(k - 1, j):
+            for i in range(j - 1, k - 2, -1):  # longer and longer last lines
+                length = prefix[j] - prefix[i] + (j - i - 1)
+                if strict and length > max_chars:
+                    break
                 prev = best.get((k - 1, i))
                 if prev is None:
                     continue
-                length = _line_len(tokens, i, j)
                 c = prev[0]
                 if length > max_chars:
-                    if strict:
-                        continue
                     c += 100.0 + (length - max_chars)
                 if i > 0:
                     bc = costs[i]

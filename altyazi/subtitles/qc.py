@@ -7,6 +7,7 @@ Turkish word times (gaps up to ``speech_merge_gap_s`` bridged).
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from typing import Any
 
@@ -46,7 +47,14 @@ def speech_intervals(tr_segments: list[dict], merge_gap_s: float) -> list[tuple[
 
 
 def _overlap(a: float, b: float, spans: list[tuple[float, float]]) -> float:
-    return sum(max(0.0, min(b, e) - max(a, s)) for s, e in spans)
+    """Seconds of [a, b] inside ``spans`` (sorted, disjoint)."""
+    i = max(0, bisect.bisect_right(spans, (a, float("inf"))) - 1)
+    total = 0.0
+    while i < len(spans) and spans[i][0] < b:
+        s, e = spans[i]
+        total += max(0.0, min(b, e) - max(a, s))
+        i += 1
+    return total
 
 
 def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
