@@ -28,6 +28,13 @@ def _save(fig, path: str) -> None:
     fig.clf()
 
 
+def _count_axis(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_ylabel("cues")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_cps(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") -> None:
     """Histogram of reading speed (characters per second) with the max_cps limit marked."""
     plt = _pyplot()
@@ -37,9 +44,9 @@ def plot_cps(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") 
     ax.hist(cps, bins=[x * 1.0 for x in range(0, int(top) + 2)], color="#4c72b0", edgecolor="white")
     ax.axvline(rules.max_cps, color="#c44e52", ls="--", label=f"limit {rules.max_cps:g} cps")
     ax.set_xlabel("reading speed (characters per second, spaces and punctuation counted)")
-    ax.set_ylabel("cues")
+    _count_axis(ax)
     ax.set_title(f"{title} reading speed ({len(cps)} cues)".strip())
-    ax.legend()
+    ax.legend(loc="best", framealpha=0.9)
     _save(fig, path)
     plt.close(fig)
 
@@ -55,9 +62,9 @@ def plot_durations(cues: list[Cue], rules: SubtitleRules, path: str, title: str 
     ax.axvline(rules.min_duration_s, color="#c44e52", ls="--", label=f"min {rules.min_duration_s:.2f} s")
     ax.axvline(rules.max_duration_s, color="#8172b2", ls="--", label=f"max {rules.max_duration_s:g} s")
     ax.set_xlabel("cue duration (s)")
-    ax.set_ylabel("cues")
+    _count_axis(ax)
     ax.set_title(f"{title} cue durations ({len(durs)} cues)".strip())
-    ax.legend()
+    ax.legend(loc="best", framealpha=0.9)
     _save(fig, path)
     plt.close(fig)
 
