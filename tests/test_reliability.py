@@ -350,17 +350,40 @@ def test_run_killed_during_asr_then_rerun(tmp_path, shared_clips, media, offline
 
 SITE_OOM = '''\
 # Test hook (tests/test_reliability.py): loaded only because the test puts this folder first on
-# PYTHONPATH. Makes loading a faster-whisper model fail the way CUDA does when VRAM is full.
-import faster_whisper
-import torch
+# PYTHONPATH. When (and only when) a process imports faster_whisper, loading a model fails the way
+# CUDA does when VRAM is full. Lazy, so the other processes of the run pay nothing.
+import importlib.abc
+import importlib.machinery
+import sys
 
 
 def _out_of_memory(self, *args, **kwargs):
+    import torch
+
     raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.50 GiB. GPU 0 has a total "
                                  "capacity of 23.65 GiB of which 310.00 MiB is free. [injected by test]")
 
 
-faster_whisper.WhisperModel.__init__ = _out_of_memory
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "faster_whisper":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        real = spec.loader
+
+        class Loader(importlib.abc.Loader):
+            def create_module(self, spec):
+                return real.create_module(spec)
+
+            def exec_module(self, module):
+                real.exec_module(module)
+                module.WhisperModel.__init__ = _out_of_memory
+
+        spec.loader = Loader()
+        return spec
+
+
+sys.meta_path.insert(0, _PatchOnImport())
 '''
 
 
