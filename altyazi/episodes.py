@@ -180,13 +180,17 @@ def episode_id_for(source: str) -> str:
 
 
 def add_episode(sheet: str | os.PathLike, source: str, episode: str | None = None, title: str = "") -> str:
-    """Append a row for ``source`` to ``sheet`` unless one exists; return the episode id."""
+    """Append a row for ``source`` to ``sheet`` unless one exists; return the episode id.
+
+    The new row is validated (a bad source raises :class:`ConfigError`); invalid rows already in
+    the sheet do not block it (they fail as their own jobs when the workflow runs)."""
     sheet = Path(sheet)
     if sheet.is_file() and sheet.read_text().strip():
-        for ep in load_episodes(sheet):
+        current = read_sheet(sheet)          # another row's problem is reported by the workflow, not here
+        for ep in current.episodes:
             if ep.source == source and (episode is None or ep.episode == episode):
                 return ep.episode
-        existing = {ep.episode for ep in load_episodes(sheet)}
+        existing = {ep.episode for ep in current.episodes} | {p.episode for p in current.problems if p.episode}
     else:
         sheet.write_text("episode\tsource\ttitle\n", encoding="utf-8")
         existing = set()
@@ -199,7 +203,8 @@ def add_episode(sheet: str | os.PathLike, source: str, episode: str | None = Non
     with open(sheet, "a", encoding="utf-8") as fh:
         if text and not text.endswith("\n"):
             fh.write("\n")
-        fh.write(f"{ep_id}\t{source}\t{title}\n")
+        values = {"episode": ep_id, "source": source, "title": title}
+        fh.write("\t".join(values[c] for c in _read_header(sheet)[0]) + "\n")   # the sheet's own columns
     return ep_id
 
 

@@ -108,3 +108,13 @@ def test_add_episode_and_ids(tmp_path, media, monkeypatch):
     assert add_episode(path, str(media)) == "ep1"                 # same source: same row
     assert add_episode(path, "https://youtu.be/ep1") == "ep1-2"   # same id, other source: suffixed
     assert [e.episode for e in load_episodes(path)] == ["ep1", "ep1-2"]
+
+
+def test_add_episode_despite_another_bad_row(tmp_path, media, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = sheet(tmp_path, f"episode\tsource\nbad id\t{media}\nnosrc\t\n")
+    assert add_episode(path, str(media)) == "ep1"
+    result = read_sheet(path)
+    assert [e.episode for e in result.episodes] == ["ep1"] and len(result.problems) == 2
+    with pytest.raises(ConfigError, match="is not a valid URL"):
+        add_episode(path, "https://youtu.be/a b")
