@@ -122,3 +122,16 @@ def test_local_file_is_linked_not_copied(site, tmp_path):
 ])
 def test_classify_download_error(text, kind):
     assert classify_download_error(text)[0] == kind
+
+
+def test_progress_hook_logs_every_tenth(caplog):
+    from altyazi.download import _progress_hook
+
+    caplog.set_level(logging.INFO, logger="altyazi")
+    hook = _progress_hook(logging.getLogger("altyazi.download"))
+    for done in range(0, 100_000_001, 1_000_000):
+        hook({"status": "downloading", "downloaded_bytes": done, "total_bytes": 100_000_000})
+    hook({"status": "finished", "total_bytes": 100_000_000})
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "downloading: 0% of 100.0 MB" and lines[-2] == "downloading: 100% of 100.0 MB"
+    assert len(lines) == 12 and lines[-1] == "download finished: 100.0 MB"
