@@ -9,7 +9,7 @@ rule translate:
         "logs/translate/{episode}.log",
     benchmark:
         "benchmarks/translate/{episode}.tsv"
-    threads: workflow.cores
+    threads: config.get("translate", {}).get("cpu_threads") or workflow.cores
     resources:
         gpu=1,
         vram_gb=lambda wc: translate_vram_gb(config),

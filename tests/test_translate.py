@@ -273,6 +273,7 @@ def test_prompt_files_are_versioned_and_complete():
     ("Merci. (N.d.T. : littéralement « que ta main soit saine »)", "Merci."),
     ("Salut ; ça va ?", f"Salut{NNBSP}; ça va{NNBSP}?"),
     ("- Où ?\n- Ici.", f"- Où{NNBSP}? - Ici."),
+    ('Je m"en vais, dit-il "demain".', f"Je m'en vais, dit-il «{NNBSP}demain{NNBSP}»."),
 ])
 def test_french_typography(raw, expected):
     assert french_typography(raw) == expected

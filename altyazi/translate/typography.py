@@ -38,6 +38,8 @@ def french_typography(text: str) -> str:
     text = _TRAILING_NOTE.sub("", text).strip()
     text = strip_wrapping(text)
     text = text.replace("...", "…")
+    # a double quote between two letters is a mangled apostrophe (m"en -> m'en; seen with Gemma GGUF)
+    text = re.sub(r"(?<=[^\W\d_])\"(?=[^\W\d_])", "'", text)
     # straight or curly double quotes inside the line -> « » (in pairs; an odd one is left alone)
     if text.count('"') >= 2 and text.count('"') % 2 == 0:
         parts = text.split('"')
