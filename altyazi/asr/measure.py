@@ -4,6 +4,7 @@
   placed at known offsets (each word synthesised alone, so its start is exact);
 - ``wer``: WER of the offline chain on the shared clips with the quality gate off and on, and the
   words produced on the no-speech clip;
+- ``nonspeech``: words made from music / noise / title-card pieces forced through ASR, gate off and on;
 - ``lines``: on a mixed episode (clips + espeak lines + music + noise + silence), lines with no
   word and stray words in non-speech, for the pipeline and for bare faster-whisper
   (sequential with its VAD; batched with its VAD, i.e. merged 30 s windows);
@@ -103,6 +104,25 @@ def measure_timing(whisper: str, gap_s: float = 0.15) -> dict:
             "interpolated_over_vad_piece": {"words": len(interp), "median_abs_start_error_s": _pct(interp, 50),
                                             "p90_abs_start_error_s": _pct(interp, 90)},
             "aligner": "not measured: no real Turkish CTC model offline (only a tiny random one)"}
+
+
+def measure_gate_on_nonspeech(whisper: str, clips: Path) -> dict:
+    """Words transcribed from non-speech pieces handed to ASR as if the VAD had heard speech
+    (music, noise, the title-card clip), with the gate off and on."""
+    from ..samples import music, noise
+
+    chunks = [music(6.0, seed=3), noise(4.0, seed=4, level=0.05), music(4.0, seed=5), load_wav(clips / "3-0500-2.wav")]
+    vad, pos = [], 0.0
+    for i, c in enumerate(chunks):
+        vad.append({"id": i, "start": round(pos, 3), "end": round(pos + c.size / SAMPLE_RATE, 3)})
+        pos += c.size / SAMPLE_RATE
+    audio = np.concatenate(chunks)
+    out = {}
+    for gate in (False, True):
+        segs, summary = transcribe_segments(audio, vad, offline_settings(whisper, quality_gate=gate))
+        out["gate_on" if gate else "gate_off"] = {"pieces": len(segs), "words": sum(len(s.words) for s in segs),
+                                                  "texts": [s.text for s in segs], "flags": summary["gate"]["flags"]}
+    return out
 
 
 def measure_wer(whisper: str, clips: Path) -> dict:
@@ -228,17 +248,18 @@ def measure_plans() -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("what", nargs="*", default=["all"], help="timing wer lines speed plans | all")
+    ap.add_argument("what", nargs="*", default=["all"], help="timing wer nonspeech lines speed plans | all")
     ap.add_argument("--clips", default="../shared/data/clips")
     ap.add_argument("--whisper", default="models/whisper-base")
     ap.add_argument("--out", default=None, help="write the figures as JSON here too")
     args = ap.parse_args(argv)
-    what = {"timing", "wer", "lines", "speed", "plans"} if "all" in args.what else set(args.what)
+    what = {"timing", "wer", "nonspeech", "lines", "speed", "plans"} if "all" in args.what else set(args.what)
     logging.basicConfig(level=logging.WARNING)
     clips = Path(args.clips)
     res = {}
     for key, fn in (("plans", measure_plans), ("timing", lambda: measure_timing(args.whisper)),
-                    ("wer", lambda: measure_wer(args.whisper, clips)), ("lines", lambda: measure_lines(args.whisper, clips)),
+                    ("wer", lambda: measure_wer(args.whisper, clips)),
+                    ("nonspeech", lambda: measure_gate_on_nonspeech(args.whisper, clips)), ("lines", lambda: measure_lines(args.whisper, clips)),
                     ("speed", lambda: measure_speed(args.whisper, clips))):
         if key in what:
             res[key] = fn()
