@@ -56,3 +56,51 @@ def translate_vram_gb(config: dict) -> int:
     if ref.endswith(".gguf"):
         return 0
     return 56 if "24b" in ref else 16
+
+
+def coerce_config(value: Any, schema: dict, root: dict | None = None) -> Any:
+    """Give ``--config`` values the types the schema asks for.
+
+    Snakemake parses a nested override such as ``asr={faster_whisper: {beam_size: 3}}`` with YAML's
+    BaseLoader, so every leaf arrives as a string ("3", "true", "null"). Leaves are converted where the
+    schema wants an integer, number, boolean or null; anything that does not convert is left as is for
+    the schema validation to report.
+    """
+    root = root or schema
+    if "$ref" in schema:
+        target: Any = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    for key in ("oneOf", "anyOf"):
+        for option in schema.get(key, []):
+            converted = coerce_config(value, option, root)
+            if converted is not value:
+                return converted
+    if isinstance(value, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {k: coerce_config(v, props.get(k, extra if isinstance(extra, dict) else {}), root)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [coerce_config(v, items, root) for v in value]
+    if not isinstance(value, str):
+        return value
+    types = schema.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "null" in types and value in ("null", "~", "None"):
+        return None
+    if "boolean" in types and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if "integer" in types:
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    if "number" in types:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    return value

@@ -7,8 +7,12 @@ from snakemake.utils import validate
 
 from altyazi.episodes import read_sheet
 from altyazi.errors import ConfigError
-from altyazi.settings import asr_settings, asr_vram_gb, translate_settings, translate_vram_gb
+from altyazi.settings import coerce_config, asr_settings, asr_vram_gb, translate_settings, translate_vram_gb
 
+import yaml as _yaml
+
+# Nested --config overrides arrive as strings; give them the schema's types, then validate.
+config.update(coerce_config(config, _yaml.safe_load(open(os.path.join(workflow.basedir, "schemas", "config.schema.yaml")))))
 validate(config, schema="../schemas/config.schema.yaml")
 if config["profile"] not in config["profiles"]:
     raise WorkflowError(f"config: profile {config['profile']!r} is not one of {sorted(config['profiles'])}")
