@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .episodes import add_episode, load_episodes
+from .episodes import add_episode, read_sheet
 from .errors import AltyaziError
 
 ASR_LINKS = ["voxtral-small", "voxtral-mini", "faster-whisper"]
@@ -90,9 +90,12 @@ def cmd_batch(args) -> int:
 
 
 def cmd_check(args) -> int:
-    eps = load_episodes(args.sheet)
-    print(f"{args.sheet}: {len(eps)} valid episode row(s)")
-    return 0
+    """Validate every row (not just up to the first bad one) and list all problems."""
+    sheet = read_sheet(args.sheet)
+    for problem in sheet.problems:
+        print(f"error: {problem.message}", file=sys.stderr)
+    print(f"{args.sheet}: {len(sheet.episodes)} valid episode row(s), {len(sheet.problems)} invalid")
+    return 1 if sheet.problems else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

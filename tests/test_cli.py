@@ -46,3 +46,14 @@ def test_batch_reports_missing_list(tmp_path, monkeypatch, capsys):
     (tmp_path / "list.txt").write_text("# nothing\n")
     assert main(["batch", "list.txt"]) == 2
     assert "lists no URL" in capsys.readouterr().err
+
+
+def test_check_lists_every_bad_row(tmp_path, capsys):
+    sheet = tmp_path / "episodes.tsv"
+    media = tmp_path / "a.wav"
+    media.write_bytes(b"x")
+    sheet.write_text(f"episode\tsource\ttitle\nok\t{media}\t\nbad id\t{media}\t\nok\t{media}\t\n")
+    assert main(["check", "--sheet", str(sheet)]) == 1
+    err = capsys.readouterr().err
+    assert "line 3" in err and "invalid id" in err
+    assert "line 4" in err and "duplicate" in err
