@@ -84,10 +84,6 @@ class LLM:
             from ..errors import NoGPUError
             raise NoGPUError("translate.device is cuda but no CUDA GPU is visible")
         dtype = torch.bfloat16 if use_cuda else torch.float32
-        if not use_cuda and self.cpu_threads:
-            # measured on a busy 2-core machine: 1 thread generated 10x faster than 2 (OpenMP threads
-            # spin-wait when other processes hold the cores); raise it on an idle many-core machine
-            torch.set_num_threads(int(self.cpu_threads))
         archs = [] if "gguf_file" in kwargs else architectures(folder)
         cls = model_class_for(archs)
         self.tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
@@ -106,6 +102,11 @@ class LLM:
             if is_oom(err):
                 raise GPUMemoryError(f"translation model {ref} does not fit in free VRAM: {err}") from None
             raise
+        if not use_cuda and self.cpu_threads:
+            # set after loading (GGUF dequantisation likes every core); measured on a busy 2-core
+            # machine: 1 thread generated 10x faster than 2 (OpenMP threads spin-wait while other
+            # processes hold the cores). Raise it on an idle many-core machine.
+            torch.set_num_threads(int(self.cpu_threads))
         has_template = bool(getattr(self.tokenizer, "chat_template", None)) or \
             type(self.tokenizer).__name__ == "MistralCommonBackend"
         self.is_chat = {"chat": True, "base": False}.get(self.prompt_style, has_template)
