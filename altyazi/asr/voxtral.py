@@ -37,21 +37,23 @@ class VoxtralBackend:
         import torch
         from transformers import AutoProcessor, VoxtralForConditionalGeneration
 
-        from ..gpu import is_oom
+        from ..gpu import oom_guard
         from ..models import resolve_hf_model
+        from .costs import COSTS
 
         self.path = resolve_hf_model(self.model_ref, self.name)
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
+        cost = COSTS.get(self.name)
         try:
-            self.processor = AutoProcessor.from_pretrained(self.path)
-            self.model = VoxtralForConditionalGeneration.from_pretrained(
-                self.path, dtype=dtype, device_map=self.device if self.device == "cuda" else None)
-        except Exception as err:
+            with oom_guard(f"loading {self.name} ({self.model_ref})", cost.need_gib(1) if cost else None):
+                self.processor = AutoProcessor.from_pretrained(self.path)
+                self.model = VoxtralForConditionalGeneration.from_pretrained(
+                    self.path, dtype=dtype, device_map=self.device if self.device == "cuda" else None)
+        except (OSError, ValueError) as err:  # a broken or partial folder
             self.close()
-            if is_oom(err):
-                raise GPUMemoryError(f"{self.name}: CUDA out of memory while loading {self.model_ref}") from err
-            if isinstance(err, (OSError, ValueError)):
-                raise ModelMissingError(f"{self.name}: cannot load {self.model_ref} ({type(err).__name__}: {err})") from err
+            raise ModelMissingError(f"{self.name}: cannot load {self.model_ref} ({type(err).__name__}: {err})") from err
+        except GPUMemoryError:
+            self.close()
             raise
         self.model.eval()
         log.info("%s loaded from %s on %s (%s), batch %d", self.name, self.path, self.device,
