@@ -92,7 +92,10 @@ class BaseStrategy:
         """A strict retry drops the episode context (a 270M model is easily derailed by it)."""
         (unit,) = job.units
         pairs = list(self.shots)
-        pairs += [(t.display, t.french) for t in job.terms if t.display != t.french and "(" not in t.french]
+        # only capitalised terms (names, "Yaman Bey") become shots: a one-word shot such as
+        # "beyim -> Monsieur" made Gemma answer a whole line with "Monsieur" (seen on the clips)
+        pairs += [(t.display, t.french) for t in job.terms
+                  if t.display != t.french and "(" not in t.french and t.display[:1].isupper()]
         if not strict:
             pairs += [(src, fr) for src, fr in job.prev if fr]
         head = self.prompt.render("header", **self.langs).strip()
