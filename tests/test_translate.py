@@ -277,3 +277,23 @@ def test_prompt_files_are_versioned_and_complete():
 ])
 def test_french_typography(raw, expected):
     assert french_typography(raw) == expected
+
+
+def test_evaluate_scores_and_counts_lost_lines(tmp_path):
+    from altyazi.translate.evaluate import evaluate, read_pairs
+
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("turkish\tfrench\nNasılsın Yaman?\tComment vas-tu Yaman ?\nGel.\tViens.\nGit.\tVa-t'en.\n",
+                   encoding="utf-8")
+    pairs = read_pairs(tsv)
+    answers = {"Nasılsın Yaman?": "Comment vas-tu Yaman ?", "Gel.": "Viens."}
+
+    def behave(lines, strict, call):  # the third line never gets an answer: lost, kept in Turkish
+        if len(lines) > 1:
+            return "1. x"
+        return f"1. {answers[lines[0]]}" if lines[0] in answers else "nothing"
+
+    report = evaluate(pairs, settings(tmp_path, batch_lines=3, retries=0), llm=FakeChatLLM(behave), total_pairs=30)
+    assert report["pairs"] == 3 and report["lines_out"] == 3 and report["lines_lost"] == 1
+    assert 0 < report["chrf"] < 100 and report["samples"][0]["translation"] == f"Comment vas-tu Yaman{NNBSP}?"
+    assert report["projected_seconds_full_set"] >= 0 and report["full_set_pairs"] == 30

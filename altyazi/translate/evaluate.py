@@ -60,8 +60,19 @@ def evaluate(pairs: list[tuple[str, str]], settings: dict, llm=None, total_pairs
     from . import translate_segments
 
     segments = [{"id": i, "start": 2.0 * i, "end": 2.0 * i + 1.5, "text": tr} for i, (tr, _) in enumerate(pairs)]
+    own_llm = llm is None
+    if own_llm:  # loaded here so that load time and translation time are reported apart
+        from .llm import LLM
+
+        llm = LLM(settings["model"], device=settings.get("device", "auto"),
+                  temperature=float(settings.get("temperature", 0.0)), prompt_style=settings.get("prompt_style", "auto"),
+                  batch_size=settings.get("batch_size"), cpu_threads=settings.get("cpu_threads", 1)).load()
     t0 = time.perf_counter()
-    out, summary = translate_segments(segments, {**settings, "memory": None}, llm=llm)
+    try:
+        out, summary = translate_segments(segments, {**settings, "memory": None}, llm=llm)
+    finally:
+        if own_llm:
+            llm.close()
     seconds = time.perf_counter() - t0
     hyps = [s["text"] for s in out]
     lost = sum(1 for s in out if not s["text"].strip() or "untranslated" in s["flags"])
@@ -70,12 +81,13 @@ def evaluate(pairs: list[tuple[str, str]], settings: dict, llm=None, total_pairs
         "pairs": len(pairs), "lines_out": len(out), "lines_lost": lost,
         "lines_missing": len(pairs) - len(out), **score(hyps, [fr for _, fr in pairs]),
         "retries": summary["retries"], "halvings": summary["halvings"], "name_missing": summary["name_missing"],
+        "load_seconds": round(getattr(llm, "load_seconds", 0.0), 1),
         "seconds": round(seconds, 1), "seconds_per_line": round(seconds / max(1, len(pairs)), 2),
         "tokens_per_s": summary.get("tokens_per_s"), "new_tokens": summary.get("new_tokens"),
         "samples": [{"turkish": tr, "reference": fr, "translation": h} for (tr, fr), h in zip(pairs[:12], hyps)],
     }
     if total_pairs and total_pairs > len(pairs):
-        report["projected_seconds_full_set"] = round(report["seconds_per_line"] * total_pairs, 0)
+        report["projected_seconds_full_set"] = round(report["load_seconds"] + seconds / len(pairs) * total_pairs, 0)
         report["full_set_pairs"] = total_pairs
     return report
 
@@ -110,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         log.error("evaluation failed: %s", err)
         return 1
     atomic_write_json(args.out, report)
-    log.info("translation eval: %d pairs, chrF %.1f, BLEU %.1f, %d lost, %.0f s -> %s", report["pairs"],
-             report["chrf"], report["bleu"], report["lines_lost"], report["seconds"], args.out)
+    log.info("translation eval: %d pairs, chrF %.1f, BLEU %.1f, %d lost, load %.0f s + %.0f s -> %s", report["pairs"],
+             report["chrf"], report["bleu"], report["lines_lost"], report["load_seconds"], report["seconds"], args.out)
     return 0
 
 
