@@ -1,3 +1,6 @@
+# The translation cache (results/{episode}/.cache/translate/) and the series memory (translate.memory)
+# are deliberately not declared: Snakemake deletes outputs before a rerun, and an input shared by all
+# episodes would rerun every episode whenever one learns a tu/vous pair (see altyazi/translate/memory.py).
 rule translate:
     input:
         tr=episode_dir("tr.json"),
