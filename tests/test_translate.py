@@ -297,3 +297,35 @@ def test_evaluate_scores_and_counts_lost_lines(tmp_path):
     assert report["pairs"] == 3 and report["lines_out"] == 3 and report["lines_lost"] == 1
     assert 0 < report["chrf"] < 100 and report["samples"][0]["translation"] == f"Comment vas-tu Yaman{NNBSP}?"
     assert report["projected_seconds_full_set"] >= 0 and report["full_set_pairs"] == 30
+
+
+class FakeBaseLLM:
+    """Scripted base model: ``behave(prompt)`` completes one few-shot prompt."""
+
+    is_chat = False
+    model_ref = "fake-base"
+    batch_size = 4
+
+    def __init__(self, behave):
+        self.behave, self.prompts, self.new_tokens, self.gen_seconds = behave, [], 0, 0.0
+
+    def complete(self, prompts, max_new_tokens, stop="\n"):
+        self.prompts.extend(prompts)
+        return [self.behave(p) for p in prompts]
+
+
+@pytest.mark.parametrize("fixed_on_retry", [True, False])
+def test_base_model_line_that_loses_a_name_is_reasked_then_flagged(tmp_path, fixed_on_retry):
+    def behave(prompt):
+        strict = "Names stay exactly as written" in prompt
+        return " Kiraz dort\u00a0?\nTurkish: x" if strict and fixed_on_retry else " Elle dort ?\n"
+
+    llm = FakeBaseLLM(behave)
+    segs = [{"id": 7, "start": 0.0, "end": 1.0, "text": "Kiraz uyuyor mu?"}]
+    out, summary = translate_segments(segs, settings(tmp_path, retries=2), llm=llm)
+    assert "Turkish: Kiraz uyuyor mu?\nFrench:" in llm.prompts[0] and summary["kind"] == "base"
+    if fixed_on_retry:
+        assert out[0]["text"] == f"Kiraz dort{NNBSP}?" and out[0]["flags"] == [] and summary["retries"] == 1
+    else:
+        assert out[0]["text"] == f"Elle dort{NNBSP}?" and out[0]["flags"] == ["name_missing:Kiraz"]
+        assert len(llm.prompts) == 3

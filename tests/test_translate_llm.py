@@ -129,9 +129,10 @@ def test_gemma_demo_lines_come_out_french_with_names(gemma, tmp_path):
     import langid
 
     langid.set_languages(["fr", "tr", "en", "de", "es", "it"])
+    # none of these is a few-shot example of the prompt (a copied shot would prove nothing)
     segs = [{"id": 0, "start": 0.0, "end": 2.0, "text": "Seher, Kiraz nerede?"},
-            {"id": 1, "start": 2.5, "end": 4.0, "text": "Yaman Bey sizi bekliyor."},
-            {"id": 2, "start": 5.0, "end": 7.0, "text": "Bunu bana neden söylemedin?"},
+            {"id": 1, "start": 2.5, "end": 4.0, "text": "Yaman Bey eve geldi mi?"},
+            {"id": 2, "start": 5.0, "end": 7.0, "text": "Adalet Hanım seni çağırıyor."},
             {"id": 3, "start": 7.5, "end": 9.0, "text": "Hadi, eve gidelim."}]
     settings = {"model": gemma.model_ref, "batch_lines": 4, "retries": 1, "glossary": str(ROOT / "glossary.tsv"),
                 "memory": None, "episode": "gemma", "cache_dir": str(tmp_path / "cache")}
@@ -141,5 +142,8 @@ def test_gemma_demo_lines_come_out_french_with_names(gemma, tmp_path):
     french = [s["text"] for s in out if "untranslated" not in s["flags"]]
     assert len(french) >= 3
     assert langid.classify(" ".join(french))[0] == "fr"
-    assert "Seher" in out[0]["text"] and "Kiraz" in out[0]["text"]
-    assert "Yaman" in out[1]["text"]
+    names = {0: ["Seher", "Kiraz"], 1: ["Yaman"], 2: ["Adalet"]}
+    kept = [n for i, ns in names.items() for n in ns if n in out[i]["text"]]
+    for i, ns in names.items():   # a lost name is never silent: it is flagged
+        assert all(n in out[i]["text"] or f"name_missing:{n}" in out[i]["flags"] for n in ns)
+    assert len(kept) >= 3, out

@@ -60,7 +60,7 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
         replies = strategy.generate([strategy.render(jobs[i], strict=attempt > 0) for i in pending])
         still = []
         for i, reply in zip(pending, replies):
-            accepted, reason = strategy.accept(jobs[i], reply)
+            accepted, reason = strategy.accept(jobs[i], reply, last=attempt == retries)
             if accepted is None:
                 reasons[i] = reason
                 ids = [u["id"] for u in jobs[i].units]

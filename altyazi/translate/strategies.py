@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .glossary import Term
+from .glossary import Term, names_to_keep
 from .parse import clean_completion, match_reply, parse_reply
 from .prompts import PromptFile, base_shots
 
@@ -67,7 +67,7 @@ class ChatStrategy:
     def generate(self, prompts: list) -> list[str]:
         return self.llm.chat(prompts, self.max_new_tokens)
 
-    def accept(self, job: Job, reply: str) -> tuple[Accepted | None, str]:
+    def accept(self, job: Job, reply: str, last: bool = False) -> tuple[Accepted | None, str]:
         parsed = parse_reply(reply)
         texts, reason = match_reply(parsed, len(job.units))
         if texts is None:
@@ -99,13 +99,18 @@ class BaseStrategy:
         if not strict:
             pairs += [(src, fr) for src, fr in job.prev if fr]
         head = self.prompt.render("header", **self.langs).strip()
+        names = [t.french for t in names_to_keep(job.terms)]
+        if strict and names:
+            head += "\n" + self.prompt.render("keep_names", **self.langs, names=", ".join(names)).strip()
         body = "\n\n".join(self._pair(s, f) for s, f in pairs)
         return f"{head}\n\n{body}\n\n{self._pair(unit['source'], None)}"
 
     def generate(self, prompts: list) -> list[str]:
         return self.llm.complete(prompts, self.max_new_tokens, stop="\n")
 
-    def accept(self, job: Job, reply: str) -> tuple[Accepted | None, str]:
+    def accept(self, job: Job, reply: str, last: bool = False) -> tuple[Accepted | None, str]:
+        """One non-empty line, not a copy of the Turkish, not runaway; a line that lost a glossary
+        name is re-asked, and accepted on the last attempt (the engine then flags the name)."""
         (unit,) = job.units
         src = unit["source"].strip()
         text = clean_completion(reply, self.langs["target_language"])
@@ -115,4 +120,7 @@ class BaseStrategy:
             return None, "copied the Turkish"
         if len(text) > 4 * len(src) + 40:
             return None, f"runaway completion ({len(text)} characters for {len(src)})"
+        lost = [t.french for t in names_to_keep(job.terms) if t.french not in text]
+        if lost and not last:
+            return None, f"lost the name(s) {', '.join(lost)}"
         return Accepted([text]), "ok"
