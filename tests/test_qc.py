@@ -116,3 +116,18 @@ def test_small_gap_left_open_is_a_violation_unless_flagged():
     assert qc["checks"]["small_gaps_open"]["unflagged"] == 1
     cues[0].flags.append("gap_open")
     assert qc_report(cues, _tr([(0.0, 2.0), (2.2, 4.0)]), RULES)["unflagged_violations"] == 0
+
+
+def test_shared_clips_pass_and_no_cue_over_the_music_clip():
+    """The 10 shared clips in one episode (1.5 s + clips separated by 2 s of silence), transcribed
+    by Whisper base and translated by the offline Gemma: QC passes, and the music-only clip
+    3-0500-2 gets no cue."""
+    tr = json.loads((FIXTURES / "clips_tr.json").read_text(encoding="utf-8"))["segments"]
+    fr = json.loads((FIXTURES / "clips_fr.json").read_text(encoding="utf-8"))["segments"]
+    parts = json.loads((FIXTURES / "clips_truth.json").read_text(encoding="utf-8"))["parts"]
+    result = build_subtitles(tr, fr, {})
+    assert result.qc["unflagged_violations"] == 0 and result.qc["cues"] > 15
+    assert result.qc["translation_flagged"]["count"] == sum(1 for s in fr if s["flags"])
+    music = next(p for p in parts if p["name"] == "3-0500-2")
+    assert not [c for c in result.cues if c.start < music["end"] and c.end > music["start"]]
+    assert len(list(srt.parse(result.files["fr.srt"]))) == result.qc["cues"]
