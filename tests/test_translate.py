@@ -248,8 +248,9 @@ def test_batches_cut_at_longest_pause():
 
 def test_glossary_terms_with_turkish_suffixes_and_casing(tmp_path):
     terms = load_glossary(ROOT / "glossary.tsv")
-    found = [t.display for t in relevant_terms(terms, ["Yaman Bey'in konağında KİRAZ uyumuyor."])]
+    found = [t.display for t in relevant_terms(terms, ["Yaman Bey'in KONAĞINDA Kiraz'ı uyumuyor."])]
     assert found[0] == "Yaman Bey" and {"Yaman", "Kiraz", "konak"} <= set(found) and "Seher" not in found
+    assert relevant_terms(terms, ["Bu bir emir, adalet istiyoruz."]) == []  # common words, not names
     bad = tmp_path / "g.tsv"
     bad.write_text("turkish\tfrench\tnote\nYaman\t\t\n", encoding="utf-8")
     with pytest.raises(ConfigError):

@@ -56,10 +56,19 @@ def _pattern(term: str) -> re.Pattern:
 
 
 def relevant_terms(terms: list[Term], texts: list[str]) -> list[Term]:
-    """The terms whose Turkish occurs in ``texts`` (case-insensitive, Turkish casing, suffixes
-    allowed), longest first so "Yaman Bey" is listed before "Yaman"."""
-    joined = turkish_lower("\n".join(texts))
-    found = [t for t in terms if any(_pattern(f).search(joined) for f in t.forms)]
+    """The terms whose Turkish occurs in ``texts`` at a word start (suffixes allowed), longest first
+    so "Yaman Bey" is listed before "Yaman". Capitalised terms (names, titles) match only
+    capitalised, since several names are also common words (adalet "justice", kiraz "cherry",
+    emir "order"); lower-case terms match in any case (Turkish casing rules)."""
+    raw = "\n".join(texts)
+    joined = turkish_lower(raw)
+
+    def occurs(form: str) -> bool:
+        if form[:1].isupper():
+            return re.search(r"(?<!\w)" + re.escape(form), raw) is not None
+        return _pattern(form).search(joined) is not None
+
+    found = [t for t in terms if any(occurs(f) for f in t.forms)]
     return sorted(found, key=lambda t: -len(t.display))
 
 
