@@ -80,7 +80,7 @@ bench: setup ## benchmark against bare faster-whisper -> bench/results.json and 
 	$(PY) -m altyazi.bench --out bench
 
 eval-translation: setup ## chrF/BLEU of the configured translator on a TSV (default: shared Tatoeba dev set)
-	$(PY) -m altyazi.translate.evaluate $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) --out bench/translation-eval.json
+	$(PY) -m altyazi.translate.evaluate $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(LIMIT),--limit $(LIMIT)) --out bench/translation-eval.json
 
 unlock: $(STAMP) ## after a killed run (kill -9, power loss): remove Snakemake's stale lock; only when no other run uses this folder
 	$(SNAKEMAKE) --unlock --cores 1
