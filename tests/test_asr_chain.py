@@ -237,3 +237,32 @@ def test_no_pieces_gives_no_segments(monkeypatch):
     fake_gpu(monkeypatch, None)
     segs, summary = transcribe_segments(AUDIO, [], settings())
     assert segs == [] and summary["pieces"] == 0
+
+
+def test_oom_on_every_link_is_a_gpu_memory_error(monkeypatch):
+    """The user is told to free VRAM / lower the batch, not to download weights."""
+    import altyazi.asr.chain as chain_mod
+    from altyazi.errors import GPUMemoryError
+
+    class OOMBackend:
+        gives_word_times = True
+
+        def __init__(self, name):
+            self.name = name
+
+        def load(self):
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+        def close(self):
+            pass
+
+    settings = _settings_for_oom()
+    pieces = chain_mod.cut_pieces(__import__("numpy").zeros(32000, "float32"), [{"id": 0, "start": 0.0, "end": 1.0}])
+    with pytest.raises(GPUMemoryError, match="out of memory"):
+        chain_mod.transcribe_with_chain(pieces, settings, lambda plan, s: OOMBackend(plan.name))
+
+
+def _settings_for_oom():
+    from altyazi.asr import ASRSettings
+
+    return ASRSettings(chain=["faster-whisper"], models={"faster-whisper": "/nonexistent"}, device="cpu")

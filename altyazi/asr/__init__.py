@@ -123,3 +123,8 @@ def log_summary(summary: dict) -> None:
     log.info("  word times: %s", summary["words"] or "{}")
     log.info("  %.1f s of audio (%.1f s of speech) in %.1f s: RTF %s", summary["audio_seconds"],
              summary["speech_seconds"], summary["seconds"], summary["rtf"])
+    foreign = summary["gate"]["flags"].get("not_turkish", 0)
+    if foreign:
+        texts = summary["pieces"] - summary["empty"]
+        log.warning("%d of %d transcribed piece(s) do not look like Turkish (flagged not_turkish): if this "
+                    "episode is not in Turkish, set asr.language; its subtitles will be poor", foreign, texts)

@@ -103,8 +103,12 @@ def transcribe_with_chain(pieces: list[Piece], settings, make_backend) -> tuple[
         if rejected:
             log.info("%s: %d of %d piece(s) rejected by the gate; next link", plan.name, rejected, len(open_states))
     if last_ok is None:
-        raise ModelMissingError("no ASR backend of the chain could run:\n  "
-                                + "\n  ".join(f"{f['link']}: {f['reason']}" for f in fallbacks))
+        detail = "no ASR backend of the chain could run:\n  " + "\n  ".join(f"{f['link']}: {f['reason']}"
+                                                                         for f in fallbacks)
+        # The hint follows the cause: out of memory everywhere is not a missing-weights problem.
+        if fallbacks and all(f["reason"].startswith("CUDA out of memory") for f in fallbacks):
+            raise GPUMemoryError(detail)
+        raise ModelMissingError(detail)
     open_states = [s for s in states if s.accepted is None]
     if open_states:
         log.info("retrying %d rejected piece(s) with %s, looser settings", len(open_states), last_ok.name)
