@@ -46,6 +46,7 @@ class FasterWhisperBackend:
         if self.mode not in ("batched", "sequential"):
             raise ConfigError(f"asr.faster_whisper.mode must be batched or sequential, not {self.mode!r}")
         self.model = None
+        self.spoken: tuple[str, float] | None = None
 
     def load(self) -> None:
         """Load the CTranslate2 model (local folder or HF cache only). ModelMissingError if absent."""
@@ -76,6 +77,8 @@ class FasterWhisperBackend:
         assert self.model is not None, "load() first"
         if not pieces:
             return []
+        if self.spoken is None and not looser:
+            self.check_spoken_language(pieces)
         if looser or self.mode == "sequential" or self.batch_size <= 1:
             return [self._one(p, looser) for p in progress(pieces, description="asr pieces (faster-whisper)",
                                                            logger=log)]
@@ -126,6 +129,29 @@ class FasterWhisperBackend:
             out.append(_collect(kept, p, offset=offsets[i] / SAMPLE_RATE, language=info.language,
                                 probability=info.language_probability))
         return out
+
+    def check_spoken_language(self, pieces: list[Piece], seconds: float = 30.0) -> tuple[str, float]:
+        """Whisper's language identification on the first ``seconds`` of speech.
+
+        Decoding is forced to ``language``, which turns foreign speech into Turkish-looking text that no
+        text-level check can catch; the audio itself tells. Warns when another language is likely.
+        """
+        import numpy as np
+
+        audio, total = [], 0.0
+        for p in pieces:
+            audio.append(p.audio)
+            total += p.audio.size / 16000
+            if total >= seconds:
+                break
+        lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * 16000)])
+        self.spoken = (lang, float(prob))
+        if lang != self.language and prob >= 0.5:
+            log.warning("the speech sounds like %r (p=%.2f), not %r (asr.language): is this episode in "
+                        "Turkish? Its transcript and subtitles will be poor", lang, prob, self.language)
+        else:
+            log.info("spoken language check: %s (p=%.2f)", lang, prob)
+        return self.spoken
 
     def close(self) -> None:
         self.model = None
