@@ -120,6 +120,9 @@ class BaseStrategy:
             return None, "copied the Turkish"
         if len(text) > 4 * len(src) + 40:
             return None, f"runaway completion ({len(text)} characters for {len(src)})"
+        words = text.lower().split()
+        if len(words) >= 8 and len(set(words)) < 0.3 * len(words):
+            return None, f"repetition loop ({len(set(words))} distinct words in {len(words)})"
         lost = [t.french for t in names_to_keep(job.terms) if t.french not in text]
         if lost and not last:
             return None, f"lost the name(s) {', '.join(lost)}"
