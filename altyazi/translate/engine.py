@@ -54,12 +54,18 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(jobs)
     pending = list(range(len(jobs)))
     reasons: dict[int, str] = {}
+    greedy = not getattr(strategy.llm, "temperature", 0)
+    asked: dict[int, tuple] = {}  # job -> (prompt, reply): greedy decoding answers a same prompt the same
     for attempt in range(retries + 1):
         if not pending:
             break
-        replies = strategy.generate([strategy.render(jobs[i], strict=attempt > 0) for i in pending])
+        prompts = {i: strategy.render(jobs[i], strict=attempt > 0) for i in pending}
+        new = [i for i in pending if not (greedy and i in asked and asked[i][0] == prompts[i])]
+        for i, reply in zip(new, strategy.generate([prompts[i] for i in new]) if new else []):
+            asked[i] = (prompts[i], reply)
         still = []
-        for i, reply in zip(pending, replies):
+        for i in pending:
+            reply = asked[i][1]
             accepted, reason = strategy.accept(jobs[i], reply, last=attempt == retries)
             if accepted is None:
                 reasons[i] = reason
