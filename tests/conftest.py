@@ -44,7 +44,8 @@ def run_workflow(workdir: Path, *args: str, config: list[str] | None = None, pro
                  env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the real Snakefile with ``workdir`` as working directory (episodes.tsv, results/ there)."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
-           "--configfile", str(ROOT / "config.yaml"), "--cores", "2", "--resources", "gpu=1",
-           "--config", f"profile={profile}", f"episodes={workdir / 'episodes.tsv'}", *(config or []), *args]
+           "--configfile", str(ROOT / "config.yaml"), "--cores", "2", "--resources", "gpu=1", *args,
+           # --config last: it takes every item after it, targets included
+           "--config", f"profile={profile}", f"episodes={workdir / 'episodes.tsv'}", *(config or [])]
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
