@@ -159,10 +159,10 @@ def model_ready_s(workdir: Path, starts: dict[str, datetime]) -> dict[str, float
 
 
 def logged_load_s(log_file: Path) -> float | None:
-    """The load time the translate stage logs ("... loaded on cpu in 45 s ..."), seconds or None."""
+    """The load time the translate stage logs ("... loaded on cpu, 1 thread(s) in 45 s"), seconds or None."""
     if not log_file.is_file():
         return None
-    m = re.search(r"translation model .* loaded on \w+ in ([\d.]+) s", log_file.read_text(encoding="utf-8"))
+    m = re.search(r"translation model .* loaded on .*? in ([\d.]+) s", log_file.read_text(encoding="utf-8"))
     return float(m.group(1)) if m else None
 
 

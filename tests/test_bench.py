@@ -142,3 +142,12 @@ def test_bare_whisper_modes_transcribe_a_short_clip(offline_models, shared_clips
         out = bench.bare_whisper(mode, str(shared_clips / "1-0013.wav"), str(offline_models["faster-whisper"]), threads=2)
         assert out["mode"] == mode and out["segments"] >= 1 and out["text"].strip()
         assert out["cpu_s"] > 0 and out["max_rss_mb"] > 0
+
+
+def test_logged_translation_load_time(tmp_path):
+    log_file = tmp_path / "t.log"
+    log_file.write_text("2026-11-25 17:30:00,036 INFO    [altyazi.translate.llm] translation model m.gguf loaded on cpu, "
+                        "1 thread(s) in 117 s (torch.float32)\n")
+    assert bench.logged_load_s(log_file) == 117.0
+    log_file.write_text("nothing loaded\n")
+    assert bench.logged_load_s(log_file) is None
