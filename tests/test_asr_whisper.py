@@ -35,7 +35,7 @@ def clip_pieces(shared_clips):
 
 def test_batched_and_sequential_give_one_transcript_per_piece(whisper, clip_pieces):
     results = {}
-    for mode in ("batched", "sequential"):
+    for mode in ("packed", "batched", "sequential"):
         backend = FasterWhisperBackend(whisper, device="cpu", compute_type="int8", batch_size=4, mode=mode)
         backend.load()
         results[mode] = backend.transcribe(clip_pieces)

@@ -49,7 +49,7 @@ def make_backend(plan: LinkPlan, settings: ASRSettings):
         return FasterWhisperBackend(ref, language=settings.language, device=plan.device,
                                     compute_type=fw.get("compute_type", "auto"), beam_size=int(fw.get("beam_size", 5)),
                                     batch_size=plan.batch_size, cpu_threads=int(fw.get("cpu_threads", 0)),
-                                    mode=fw.get("mode", "batched"))
+                                    mode=fw.get("mode", "packed"), pack_seconds=float(fw.get("pack_seconds", 28.0)))
     from .voxtral import VoxtralBackend
 
     return VoxtralBackend(ref, name=plan.name, language=settings.language, device=plan.device,
