@@ -98,7 +98,7 @@ def test_batched_left_padded_generation_matches_one_by_one(tiny_models):
 
 
 @pytest.mark.parametrize("kind", ["mistral-chat", "llama-base", "mistral3-chat"])
-def test_random_model_through_translate_segments_keeps_every_line(tiny_models, kind, tmp_path):
+def test_random_model_through_translate_segments_keeps_every_line(tiny_models, kind, tmp_path, monkeypatch):
     """Random weights answer garbage: the guarantee must still give one line per id (French or
     flagged Turkish) with ids and times copied, and a rerun must come entirely from the cache."""
     segs = demo_lines(5)
@@ -112,8 +112,18 @@ def test_random_model_through_translate_segments_keeps_every_line(tiny_models, k
     assert summary["translated"] + summary["untranslated"] == 5 and summary["generated_batches"] == 2
     assert all(s["text"] == s["source"] for s in out if "untranslated" in s["flags"])
     assert summary["kind"] == ("base" if kind == "llama-base" else "chat") and summary["new_tokens"] > 0
+    loads = []
+    real_ensure = LLM._ensure_weights
+
+    def counting(self):
+        if self.model is None:
+            loads.append(self.model_ref)
+        real_ensure(self)
+
+    monkeypatch.setattr(LLM, "_ensure_weights", counting)
     out2, summary2 = translate_segments(segs, settings)
     assert out2 == out and summary2["cached_batches"] == 2 and summary2["new_tokens"] == 0
+    assert loads == [], "a rerun served from the cache must not load the weights"
 
 
 # ---- the real offline Gemma 3 270M (slow: ~45 s to load, ~20 tokens/s on 2 cores) ----------------

@@ -161,7 +161,7 @@ def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[
         llm = LLM(settings["model"], device=settings.get("device", "auto"),
                   temperature=float(settings.get("temperature", 0.0)),
                   prompt_style=settings.get("prompt_style", "auto"), batch_size=settings.get("batch_size"),
-                  cpu_threads=settings.get("cpu_threads", 1)).load()
+                  cpu_threads=settings.get("cpu_threads", 1)).load(weights=False)
     prompts = settings.get("prompts") or {}
     kind = "chat" if llm.is_chat else "base"
     prompt = load_prompt(kind, prompts.get(kind))

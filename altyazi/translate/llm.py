@@ -62,9 +62,11 @@ class LLM:
         self.new_tokens = 0
         self.gen_seconds = 0.0
         self.load_seconds = 0.0
+        self._pending = None
 
     # ---- loading -------------------------------------------------------------------------------
-    def load(self) -> "LLM":
+    def load(self, weights: bool = True) -> "LLM":
+        """Tokenizer and model class now; the weights now, or (``weights=False``) at the first generation."""
         import torch
         from transformers import AutoTokenizer
 
@@ -93,9 +95,33 @@ class LLM:
             pass
         if getattr(self.tokenizer, "pad_token", "x") is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        has_template = bool(getattr(self.tokenizer, "chat_template", None)) or \
+            type(self.tokenizer).__name__ == "MistralCommonBackend"
+        self.is_chat = {"chat": True, "base": False}.get(self.prompt_style, has_template)
+        if self.is_chat and not has_template:
+            raise TranslationError(f"translate.prompt_style is chat but {ref} has no chat template",
+                                   hint="Use prompt_style: auto or base for a base model.")
         load_kwargs = dict(dtype=dtype, **kwargs)
         if use_cuda:
             load_kwargs["device_map"] = "cuda"
+        self._pending = (folder, cls, load_kwargs, use_cuda, dtype)
+        self.load_seconds = time.perf_counter() - t0
+        if weights:
+            self._ensure_weights()
+        else:
+            log.info("translation model %s: tokenizer ready (%s prompts); weights load at the first "
+                     "batch not found in the cache", ref, "chat" if self.is_chat else "few-shot completion")
+        return self
+
+    def _ensure_weights(self) -> None:
+        """Load the weights now unless done: a rerun served wholly from the cache never pays this."""
+        if self.model is not None or self._pending is None:
+            return
+        import torch
+
+        folder, cls, load_kwargs, use_cuda, dtype = self._pending
+        ref = self.model_ref
+        t0 = time.perf_counter()
         try:
             self.model = cls.from_pretrained(folder, **load_kwargs).eval()
         except Exception as err:
@@ -107,18 +133,12 @@ class LLM:
             # machine: 1 thread generated 10x faster than 2 (OpenMP threads spin-wait while other
             # processes hold the cores). Raise it on an idle many-core machine.
             torch.set_num_threads(int(self.cpu_threads))
-        has_template = bool(getattr(self.tokenizer, "chat_template", None)) or \
-            type(self.tokenizer).__name__ == "MistralCommonBackend"
-        self.is_chat = {"chat": True, "base": False}.get(self.prompt_style, has_template)
-        if self.is_chat and not has_template:
-            raise TranslationError(f"translate.prompt_style is chat but {ref} has no chat template",
-                                   hint="Use prompt_style: auto or base for a base model.")
         self.batch_size = self._pick_batch_size(use_cuda)
-        self.load_seconds = time.perf_counter() - t0
+        self._pending = None
+        self.load_seconds += time.perf_counter() - t0
         log.info("translation model %s loaded on %s in %.0f s (%s via %s, %s prompts, batch size %d)",
-                 ref, "cuda" if use_cuda else f"cpu, {torch.get_num_threads()} thread(s)", self.load_seconds, dtype, cls.__name__,
-                 "chat" if self.is_chat else "few-shot completion", self.batch_size)
-        return self
+                 ref, "cuda" if use_cuda else f"cpu, {torch.get_num_threads()} thread(s)", self.load_seconds, dtype,
+                 cls.__name__, "chat" if self.is_chat else "few-shot completion", self.batch_size)
 
     def _pick_batch_size(self, use_cuda: bool) -> int:
         """Prompts per generate call: the configured value, else from free VRAM after loading
@@ -158,6 +178,7 @@ class LLM:
         return self._batched(prompts, encode, max_new_tokens, stop=stop)
 
     def _batched(self, items: list, encode, max_new_tokens: int, stop: str | None) -> list[str]:
+        self._ensure_weights()
         out: list[str] = []
         i = 0
         while i < len(items):
