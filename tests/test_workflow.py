@@ -59,14 +59,17 @@ def test_turkish_wer_against_truth(demo_run):
 
 
 def test_no_cue_in_music_or_silence(demo_run):
+    """No cue starts over music, noise or a long silence (nothing was said there), and none runs into
+    the music: a cue may only linger a little after its speech so that it can be read."""
     truth = read_json(demo_run / "input" / "demo.truth.json")
     quiet = [p for p in truth["parts"] if p["kind"] in ("music", "noise") or (p["kind"] == "silence" and p["end"] - p["start"] >= 2.5)]
     for name in ("demo.fr.srt", "demo.tr.srt"):
         for cue in srt.parse((demo_run / "results" / "demo" / name).read_text(encoding="utf-8")):
             s, e = cue.start.total_seconds(), cue.end.total_seconds()
             for part in quiet:
-                inner = (part["start"] + 0.5, part["end"] - 0.5)  # cues may linger/lead by design
-                assert e <= inner[0] or s >= inner[1], f"{name}: cue {s:.2f}-{e:.2f} over {part['kind']} {part}"
+                assert not part["start"] + 0.3 < s < part["end"] - 0.3, f"{name}: cue {s:.2f}-{e:.2f} starts in {part}"
+                if part["kind"] == "music":
+                    assert e <= part["start"] + 1.0 or s >= part["end"] - 0.3, f"{name}: cue {s:.2f}-{e:.2f} over {part}"
 
 
 def test_rerun_after_success_does_nothing(demo_run):
