@@ -39,8 +39,8 @@ class ASRBackend(Protocol):
     def load(self) -> None:
         """Load the model (in this process). Raises ModelMissingError / GPUMemoryError / others."""
 
-    def transcribe(self, pieces: list[Piece], **looser: object) -> list[Transcript]:
-        """Transcribe each piece on its own, one Transcript per piece, in order."""
+    def transcribe(self, pieces: list[Piece], looser: bool = False) -> list[Transcript]:
+        """One Transcript per piece, in order; ``looser``: the retry settings for rejected pieces."""
 
     def close(self) -> None:
         """Drop the model and free (V)RAM."""

@@ -168,10 +168,10 @@ class FasterWhisperBackend:
         audio, total = [], 0.0
         for p in pieces:
             audio.append(p.audio)
-            total += p.audio.size / 16000
+            total += p.audio.size / SAMPLE_RATE
             if total >= seconds:
                 break
-        lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * 16000)])
+        lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * SAMPLE_RATE)])
         self.spoken = (lang, float(prob))
         if lang != self.language and prob >= 0.5:
             log.warning("the speech sounds like %r (p=%.2f), not %r (asr.language): is this episode in "

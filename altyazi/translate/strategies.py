@@ -35,14 +35,18 @@ class Accepted:
     address: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-class ChatStrategy:
-    kind = "chat"
+class _Strategy:
+    """What both prompt strategies hold: the prompt file, the model and the language names."""
 
     def __init__(self, prompt: PromptFile, llm, source_language: str, target_language: str,
                  max_new_tokens: int):
         self.prompt, self.llm = prompt, llm
         self.langs = dict(source_language=source_language, target_language=target_language)
         self.max_new_tokens = max_new_tokens
+
+
+class ChatStrategy(_Strategy):
+    kind = "chat"
 
     def render(self, job: Job, strict: bool) -> list[dict]:
         n = len(job.units)
@@ -75,14 +79,12 @@ class ChatStrategy:
         return Accepted(texts, parsed.summary, parsed.address), reason
 
 
-class BaseStrategy:
+class BaseStrategy(_Strategy):
     kind = "base"
 
     def __init__(self, prompt: PromptFile, llm, source_language: str, target_language: str,
                  max_new_tokens: int):
-        self.prompt, self.llm = prompt, llm
-        self.langs = dict(source_language=source_language, target_language=target_language)
-        self.max_new_tokens = min(max_new_tokens, 96)  # one subtitle line
+        super().__init__(prompt, llm, source_language, target_language, min(max_new_tokens, 96))  # one line
         self.shots = base_shots(prompt)
 
     def _pair(self, src: str, fr: str | None) -> str:
