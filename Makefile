@@ -46,7 +46,7 @@ setup-models: $(STAMP) ## download the PRODUCTION weights into the HF cache (nee
 	d([v for k, v in m.items() if v and k != 'faster-whisper'] + ['Systran/faster-whisper-' + m['faster-whisper']])"
 
 demo: setup ## run the whole workflow on the bundled 1-minute Turkish sample with the offline models
-	$(PY) -c "from altyazi.samples import build_demo_episode; build_demo_episode('build/demo')"
+	$(PY) -c "from tools.samples import build_demo_episode; build_demo_episode('build/demo')"
 	printf 'episode\tsource\ttitle\ndemo\tbuild/demo/demo.wav\tDemo: five real clips, music and silence\n' > build/demo/episodes.tsv
 	$(SNAKEMAKE) --cores $(CORES) --resources gpu=1 --rerun-incomplete --config episodes=build/demo/episodes.tsv profile=offline
 	@echo; echo "French subtitles: results/demo/demo.fr.srt   (Turkish: results/demo/demo.tr.srt, QC: results/demo/qc.json)"
@@ -77,10 +77,15 @@ test-fast: $(STAMP) ## tests without the slow end-to-end ones
 	$(PY) -m pytest -q -m "not slow"
 
 bench: setup ## benchmark against bare faster-whisper -> bench/results.json and bench/results.md
-	$(PY) -m altyazi.bench --out bench
+	$(PY) -m tools.bench --out bench
 
 eval-translation: setup ## chrF/BLEU of the configured translator on a TSV (default: shared Tatoeba dev set)
-	$(PY) -m altyazi.translate.evaluate $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(LIMIT),--limit $(LIMIT)) --out bench/translation-eval.json
+	$(PY) -m tools.evaluate_translation $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(LIMIT),--limit $(LIMIT)) --out bench/translation-eval.json
+
+lint: $(STAMP) ## ruff, snakefmt --check and snakemake --lint (CI runs it)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/snakefmt --check .
+	$(SNAKEMAKE) --lint --cores 1 --config episodes=episodes.tsv
 
 unlock: $(STAMP) ## after a killed run (kill -9, power loss): remove Snakemake's stale lock; only when no other run uses this folder
 	$(SNAKEMAKE) --unlock --cores 1

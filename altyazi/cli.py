@@ -18,9 +18,10 @@ from pathlib import Path
 
 from .episodes import add_episode, read_sheet
 from .errors import AltyaziError
+from .resources import workflow_root
 
 ASR_LINKS = ["voxtral-small", "voxtral-mini", "faster-whisper"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = workflow_root()
 
 
 def config_overrides(profile: str | None = None, asr: str | None = None, extra: list[str] | None = None) -> list[str]:

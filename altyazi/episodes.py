@@ -16,13 +16,14 @@ from urllib.parse import parse_qs, urlparse
 import yaml
 
 from .errors import ConfigError
+from .resources import resource
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 COLUMNS = ("episode", "source", "title")
 # Characters that have no business in a URL a user pastes; `$` and `()` are legal URL characters
 # and are harmless because no shell ever sees a source.
 _BAD_URL_CHARS = re.compile(r"[\s`\"'<>\\\x00-\x1f]")
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "episodes.schema.yaml"
+SCHEMA_PATH = resource("schemas", "episodes.schema.yaml")
 
 
 @dataclass(frozen=True)

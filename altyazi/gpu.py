@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from .errors import ConfigError, GPUMemoryError
-
 from .log import get_logger
 
 log = get_logger("gpu")

@@ -57,7 +57,7 @@ def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000)
         return_seconds=False, progress_tracking_callback=on_progress)
     duration = audio.size / sample_rate
     pieces = []
-    for i, st in enumerate(stamps):
+    for st in stamps:
         start = max(0.0, st["start"] / sample_rate)
         end = min(duration, st["end"] / sample_rate)
         if end > start:

@@ -7,15 +7,30 @@ from snakemake.utils import validate
 
 from altyazi.episodes import read_sheet
 from altyazi.errors import ConfigError
-from altyazi.settings import coerce_config, asr_settings, asr_vram_gb, translate_settings, translate_vram_gb
+from altyazi.settings import (
+    coerce_config,
+    asr_settings,
+    asr_vram_gb,
+    translate_settings,
+    translate_vram_gb,
+)
 
 import yaml as _yaml
 
 # Nested --config overrides arrive as strings; give them the schema's types, then validate.
-config.update(coerce_config(config, _yaml.safe_load(open(os.path.join(workflow.basedir, "schemas", "config.schema.yaml")))))
+config.update(
+    coerce_config(
+        config,
+        _yaml.safe_load(
+            open(os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
+        ),
+    )
+)
 validate(config, schema="../schemas/config.schema.yaml")
 if config["profile"] not in config["profiles"]:
-    raise WorkflowError(f"config: profile {config['profile']!r} is not one of {sorted(config['profiles'])}")
+    raise WorkflowError(
+        f"config: profile {config['profile']!r} is not one of {sorted(config['profiles'])}"
+    )
 
 try:
     SHEET = read_sheet(config["episodes"])
@@ -46,7 +61,9 @@ def get_episode(wildcards):
     try:
         return EPISODES[wildcards.episode]
     except KeyError:
-        raise WorkflowError(f"episode {wildcards.episode!r} is not in {config['episodes']}")
+        raise WorkflowError(
+            f"episode {wildcards.episode!r} is not in {config['episodes']}"
+        )
 
 
 def local_source(wildcards):
@@ -67,4 +84,3 @@ def get_final_output():
 def invalid_row_targets():
     """One never-written target per invalid sheet row; its job fails with the row's message."""
     return [f"logs/sheet/line{line}.invalid" for line in ROW_PROBLEMS]
-

@@ -17,16 +17,16 @@ rule download:
         local_source,
     output:
         media=episode_dir("source"),
-    params:
-        source=lambda wc: get_episode(wc).source,
-        options=config["download"],
     log:
         "logs/download/{episode}.log",
     benchmark:
         "benchmarks/download/{episode}.tsv"
-    resources:
-        downloads=1,
     conda:
         "../envs/altyazi.yaml"
+    resources:
+        downloads=1,
+    params:
+        source=lambda wc: get_episode(wc).source,
+        options=config["download"],
     script:
         "../scripts/download.py"

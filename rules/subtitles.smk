@@ -8,7 +8,19 @@ rule subtitles:
         tr=episode_dir("tr.json"),
         fr=episode_dir("fr.json"),
     output:
-        fr_srt=report(episode_dir("{episode}.fr.srt"), category="Subtitles", labels={"episode": "{episode}", "language": "French"}),
+        **(
+            {
+                "fr_vtt": episode_dir("{episode}.fr.vtt"),
+                "tr_vtt": episode_dir("{episode}.tr.vtt"),
+            }
+            if SUBTITLE_VTT
+            else {}
+        ),
+        fr_srt=report(
+            episode_dir("{episode}.fr.srt"),
+            category="Subtitles",
+            labels={"episode": "{episode}", "language": "French"},
+        ),
         tr_srt=episode_dir("{episode}.tr.srt"),
         qc=episode_dir("qc.json"),
         cues=episode_dir("cues.json"),
@@ -40,14 +52,13 @@ rule subtitles:
             subcategory="{episode}",
             labels={"episode": "{episode}", "figure": "speech vs cues"},
         ),
-        **({"fr_vtt": episode_dir("{episode}.fr.vtt"), "tr_vtt": episode_dir("{episode}.tr.vtt")} if SUBTITLE_VTT else {}),
-    params:
-        options=config["subtitles"],
     log:
         "logs/subtitles/{episode}.log",
     benchmark:
         "benchmarks/subtitles/{episode}.tsv"
     conda:
         "../envs/altyazi.yaml"
+    params:
+        options=config["subtitles"],
     script:
         "../scripts/subtitles.py"

@@ -6,18 +6,18 @@ rule translate:
         tr=episode_dir("tr.json"),
     output:
         fr=episode_dir("fr.json"),
-    params:
-        settings=translate_settings(config, workflow.basedir),
     log:
         "logs/translate/{episode}.log",
     benchmark:
         "benchmarks/translate/{episode}.tsv"
+    conda:
+        "../envs/altyazi.yaml"
     threads: config.get("translate", {}).get("cpu_threads") or workflow.cores
     resources:
         gpu=1,
         vram_gb=lambda wc: translate_vram_gb(config),
         mem_mb=16000,
-    conda:
-        "../envs/altyazi.yaml"
+    params:
+        settings=translate_settings(config, workflow.basedir),
     script:
         "../scripts/translate.py"

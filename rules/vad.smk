@@ -3,14 +3,14 @@ rule vad:
         wav=episode_dir("audio.wav"),
     output:
         segments=episode_dir("segments.json"),
-    params:
-        options=config["vad"],
     log:
         "logs/vad/{episode}.log",
     benchmark:
         "benchmarks/vad/{episode}.tsv"
-    threads: 2
     conda:
         "../envs/altyazi.yaml"
+    threads: 2
+    params:
+        options=config["vad"],
     script:
         "../scripts/vad.py"

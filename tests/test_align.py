@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny_models import build_tiny_wav2vec2
 
 from altyazi.asr.align import CTCAligner, fill_gaps, interpolate_words, token_spans
 from altyazi.errors import ModelMissingError
-from tiny_models import build_tiny_wav2vec2
 
 
 @pytest.fixture(scope="module")

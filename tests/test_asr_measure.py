@@ -2,8 +2,8 @@
 
 import pytest
 
-from altyazi.asr.measure import score_lines, timing_errors
-from altyazi.samples import Part
+from tools.measure_asr import score_lines, timing_errors
+from tools.samples import Part
 
 
 def test_timing_errors_match_by_spelling_within_a_window():

@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tiny_models import build_tiny_voxtral, build_tiny_wav2vec2
 
 from altyazi import gpu
 from altyazi.asr import ASRSettings, transcribe_segments
 from altyazi.asr.base import Piece
 from altyazi.asr.voxtral import VoxtralBackend
-from tiny_models import build_tiny_voxtral, build_tiny_wav2vec2
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 
 from altyazi.asr import transcribe_segments
 from altyazi.asr.base import SAMPLE_RATE, Piece
-from altyazi.asr.measure import offline_settings, score_lines, vad_pieces
 from altyazi.asr.whisper import FasterWhisperBackend
 from altyazi.audio import load_wav
-from altyazi.samples import build_episode
+from tools.measure_asr import offline_settings, score_lines, vad_pieces
+from tools.samples import build_episode
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from altyazi import bench
+from tools import bench
 
 
 def test_layout_is_deterministic_and_repeats_every_clip():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -11,7 +10,6 @@ import pytest
 from altyazi.cli import config_overrides, main
 from altyazi.episodes import load_episodes
 from altyazi.errors import AltyaziError
-from conftest import ROOT
 
 
 def test_asr_option_starts_the_chain_there():

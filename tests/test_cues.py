@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from altyazi.subtitles import build_cues
 from altyazi.segments import Word
+from altyazi.subtitles import build_cues
 from altyazi.subtitles.cues import Cue, SubtitleInputError, build_pieces, pair_segments
 from altyazi.subtitles.linebreak import tokenize
 from altyazi.subtitles.qc import CHECKS, cue_violations, speech_intervals
 from altyazi.subtitles.rules import SubtitleRules, display_chars
-
-import pytest
 
 RULES = SubtitleRules()
 EPS = 1e-6
@@ -176,7 +175,8 @@ def test_sentence_pairs_split_at_the_sentence_boundary():
     import csv
 
     from conftest import SHARED
-    from altyazi.subtitles.measure_split import measure
+
+    from tools.measure_split import measure
 
     path = SHARED / "data" / "tatoeba-tr-fr.dev.tsv"
     if not path.is_file():

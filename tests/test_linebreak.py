@@ -82,6 +82,6 @@ def test_words_kept_and_limits_met_when_possible(words):
     text = " ".join(words)
     lines = break_lines(text)
     assert tokenize(" ".join(lines)) == words
-    assert all(len(l) <= 42 for l in lines)  # no word in WORDS is longer than a line
+    assert all(len(line) <= 42 for line in lines)  # no word in WORDS is longer than a line
     if len(text) <= 42:
         assert lines == [text]

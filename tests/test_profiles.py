@@ -13,7 +13,6 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-
 from conftest import ROOT, write_sheet
 
 STAGES = ("download", "audio", "vad", "asr", "translate", "subtitles")

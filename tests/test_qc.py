@@ -9,8 +9,8 @@ import pytest
 import srt
 
 from altyazi.errors import ConfigError
-from altyazi.subtitles import build_subtitles
 from altyazi.segments import Word
+from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.cues import Cue
 from altyazi.subtitles.qc import qc_report
 from altyazi.subtitles.rules import SubtitleRules

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_workflow, write_sheet
 
 pytestmark = pytest.mark.slow
@@ -257,14 +256,15 @@ def srt_cues(path: Path) -> list:
 def asr_batch(tmp_path_factory, media, offline_models):
     """60 s of silence and 60 s of music run to the end; a non-Turkish clip and the good episode
     run through ASR; all in one --keep-going batch."""
-    from altyazi.samples import build_episode
+    from tools.samples import build_episode
 
     workdir = tmp_path_factory.mktemp("asr")
     build_episode([("silence", 60.0)], workdir, workdir / "silence.wav")
     build_episode([("music", 60.0)], workdir, workdir / "music.wav")
-    from altyazi.audio import write_wav
-    from altyazi.samples import espeak
     import numpy as np
+
+    from altyazi.audio import write_wav
+    from tools.samples import espeak
 
     english = espeak("The weather is lovely today, so we are going to the seaside with the children "
                      "and we will come back before dinner.", voice="en")
@@ -310,7 +310,7 @@ def test_non_turkish_clip_is_warned(asr_batch):
 
 
 def test_run_killed_during_asr_then_rerun(tmp_path, shared_clips, media, offline_models):
-    from altyazi.samples import build_episode
+    from tools.samples import build_episode
 
     clips = ["1-0100-2", "1-0150"]                  # 26 s of speech: ASR (load + decode) takes a while
     build_episode([("clip", c) for c in clips], shared_clips, tmp_path / "long.wav")

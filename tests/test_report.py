@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import srt
+from conftest import run_workflow, write_sheet
 
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.plots import write_report_files
-from conftest import run_workflow, write_sheet
 
 FIXTURES = Path(__file__).parent / "fixtures" / "subtitles"
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import yaml
+from conftest import ROOT
 
 from altyazi.settings import asr_settings, coerce_config, translate_settings
-from conftest import ROOT
 
 SCHEMA = yaml.safe_load((ROOT / "schemas" / "config.schema.yaml").read_text())
 CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())

@@ -12,7 +12,7 @@ import pytest
 from altyazi.errors import ConfigError, TranslationError
 from altyazi.translate import translate_segments
 from altyazi.translate.batching import cut_batches
-from altyazi.translate.glossary import Term, load_glossary, relevant_terms
+from altyazi.translate.glossary import load_glossary, relevant_terms
 from altyazi.translate.memory import SeriesMemory
 from altyazi.translate.parse import match_reply, parse_reply
 from altyazi.translate.prompts import load_prompt, parse_prompt_text
@@ -46,7 +46,7 @@ class FakeChatLLM:
             if self.kill_after is not None and len(self.asked) >= self.kill_after:
                 raise Killed()
             user = conv[-1]["content"]
-            lines = [re.sub(r"^\d+\. ", "", l) for l in _LINES.search(user).group(1).splitlines()]
+            lines = [re.sub(r"^\d+\. ", "", line) for line in _LINES.search(user).group(1).splitlines()]
             self.asked.append(lines)
             replies.append(self.behave(lines, "did not have exactly" in user, len(self.asked)))
             self.new_tokens += 10 * len(lines)
@@ -55,7 +55,7 @@ class FakeChatLLM:
 
 
 def good(lines, strict, call):
-    return "\n".join(f"{i}. FR<{l}>" for i, l in enumerate(lines, 1))
+    return "\n".join(f"{i}. FR<{line}>" for i, line in enumerate(lines, 1))
 
 
 def segments(n: int, gap_every: int = 0) -> list[dict]:
@@ -148,7 +148,7 @@ def test_resume_after_kill_generates_only_the_rest(tmp_path):
     second = FakeChatLLM(good)
     out, summary = translate_segments(segs, settings(tmp_path), llm=second)
     assert summary["cached_batches"] == 3 and summary["generated_batches"] == 2
-    assert [l for b in second.asked for l in b] == [s["text"] for s in segs[12:]]
+    assert [line for b in second.asked for line in b] == [s["text"] for s in segs[12:]]
     assert [s["text"] for s in out] == [f"FR<{s['text']}>" for s in segs]
     third = FakeChatLLM(good)                  # an identical rerun costs nothing
     out3, summary3 = translate_segments(segs, settings(tmp_path), llm=third)
@@ -215,7 +215,7 @@ def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_pa
 
 def test_name_lost_by_the_model_is_flagged(tmp_path):
     out, summary = translate_segments(segments(1), settings(tmp_path),
-                                      llm=FakeChatLLM(lambda l, s, c: "1. Ligne zéro"))
+                                      llm=FakeChatLLM(lambda lines, s, c: "1. Ligne zéro"))
     assert out[0]["flags"] == ["name_missing:Yaman"] and summary["name_missing"] == 1
 
 
@@ -281,7 +281,7 @@ def test_french_typography(raw, expected):
 
 
 def test_evaluate_scores_and_counts_lost_lines(tmp_path):
-    from altyazi.translate.evaluate import evaluate, read_pairs
+    from tools.evaluate_translation import evaluate, read_pairs
 
     tsv = tmp_path / "pairs.tsv"
     tsv.write_text("turkish\tfrench\nNasılsın Yaman?\tComment vas-tu Yaman ?\nGel.\tViens.\nGit.\tVa-t'en.\n",

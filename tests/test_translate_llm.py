@@ -41,8 +41,15 @@ def build_tiny(folder: Path, kind: str) -> Path:
     """kind: "mistral-chat" (MistralForCausalLM + chat template), "llama-base" (no template),
     "mistral3-chat" (Mistral3ForConditionalGeneration, as Mistral Small 3.1/3.2)."""
     import torch
-    from transformers import (LlamaConfig, LlamaForCausalLM, Mistral3Config, Mistral3ForConditionalGeneration,
-                              MistralConfig, MistralForCausalLM, PixtralVisionConfig)
+    from transformers import (
+        LlamaConfig,
+        LlamaForCausalLM,
+        Mistral3Config,
+        Mistral3ForConditionalGeneration,
+        MistralConfig,
+        MistralForCausalLM,
+        PixtralVisionConfig,
+    )
 
     torch.manual_seed(0)
     tok = build_tokenizer(folder, chat=kind != "llama-base")

@@ -4,10 +4,8 @@ lives beside the outputs and survives a forced rerun, which then generates nothi
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_workflow, write_sheet
 from test_translate_llm import build_tiny
 

@@ -4,15 +4,14 @@ real models of the offline profile, known truth. Also: reruns and what a config 
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 import srt
+from conftest import run_workflow, write_sheet
 
 from altyazi.io import read_json
 from altyazi.metrics import text_in_span, word_error_rate
-from altyazi.samples import build_demo_episode
-from conftest import run_workflow, write_sheet
+from tools.samples import build_demo_episode
 
 pytestmark = pytest.mark.slow
 # Whisper base scores ~0.40 on these clips against their approximate (subtitle) references

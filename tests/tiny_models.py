@@ -48,8 +48,7 @@ def write_tekken(folder: Path, n_vocab: int = 1500) -> int:
 def build_tiny_voxtral(folder: str | Path, seed: int = 0) -> Path:
     """A ~1M-parameter random Voxtral + processor in ``folder`` (loads in well under a second)."""
     import torch
-    from transformers import (AutoProcessor, VoxtralConfig, VoxtralForConditionalGeneration,
-                              WhisperFeatureExtractor)
+    from transformers import AutoProcessor, VoxtralConfig, VoxtralForConditionalGeneration, WhisperFeatureExtractor
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,8 +75,13 @@ def build_tiny_voxtral(folder: str | Path, seed: int = 0) -> Path:
 def build_tiny_wav2vec2(folder: str | Path, seed: int = 0) -> Path:
     """A tiny random wav2vec2 CTC model with a Turkish letter vocabulary ("|" = word separator)."""
     import torch
-    from transformers import (Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor,
-                              Wav2Vec2ForCTC, Wav2Vec2Processor)
+    from transformers import (
+        Wav2Vec2Config,
+        Wav2Vec2CTCTokenizer,
+        Wav2Vec2FeatureExtractor,
+        Wav2Vec2ForCTC,
+        Wav2Vec2Processor,
+    )
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

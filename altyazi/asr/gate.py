@@ -78,7 +78,8 @@ def repetition(text: str, max_n: int = 4) -> str | None:
     """Describe a degenerate loop ("the 2-gram 'sen ben' x5") or None.
 
     A loop is an n-gram (n <= ``max_n`` words) repeated back to back at least 5 times for single
-    words ("hayır hayır hayır hayır" is real speech), 4 for pairs, 3 for longer n-grams; or a long text that zlib compresses more than 2.4x (Whisper's own guard).
+    words ("hayır hayır hayır hayır" is real speech), 4 for pairs, 3 for longer n-grams; or a long text
+    that zlib compresses more than 2.4x (Whisper's own guard).
     """
     words = normalize_turkish(text).split()
     for n in range(1, max_n + 1):

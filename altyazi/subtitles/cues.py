@@ -107,7 +107,7 @@ def _fits(cue: Cue, rules: SubtitleRules) -> bool:
     if sum(len(t) + 1 for t in cue.fr_tokens) - 1 > rules.max_cue_chars:
         return False  # more characters than the lines can hold, however it is broken
     lines = break_lines(cue.french, rules.max_line_chars, rules.max_lines)
-    return (len(lines) <= rules.max_lines and all(len(l) <= rules.max_line_chars for l in lines)
+    return (len(lines) <= rules.max_lines and all(len(line) <= rules.max_line_chars for line in lines)
             and cue.speech_end - cue.speech_start <= rules.max_duration_s)
 
 

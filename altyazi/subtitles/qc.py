@@ -88,7 +88,7 @@ def cue_violations(cues: list[Cue], speech: list[tuple[float, float]], rules: Su
         lines = c.text.split("\n") if c.text else []
         dur = c.end - c.start
         v = {k: 0 for k in CHECKS}
-        v["lines_over_max_chars"] = sum(len(l) > rules.max_line_chars for l in lines)
+        v["lines_over_max_chars"] = sum(len(line) > rules.max_line_chars for line in lines)
         v["cues_over_max_lines"] = int(len(lines) > rules.max_lines)
         v["cues_over_max_cps"] = int(dur > 0 and display_chars(c.text) / dur > rules.max_cps + EPS)
         v["too_short"] = int(dur < rules.min_duration_s - EPS)

@@ -74,7 +74,7 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
         if display_chars(cue.text) / max(duration, EPS) > rules.max_cps + EPS:
             cue.flags.append("cps")
         lines = cue.text.split("\n") if cue.text else []
-        if len(lines) > rules.max_lines or any(len(l) > rules.max_line_chars for l in lines):
+        if len(lines) > rules.max_lines or any(len(line) > rules.max_line_chars for line in lines):
             cue.flags.append("lines")
         cue.start, cue.end = round(start, 3), round(end, 3)
         prev_end = end

@@ -15,8 +15,9 @@ from pathlib import Path
 from string import Template
 
 from ..errors import TranslationError
+from ..resources import resource
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
+PROMPTS_DIR = resource("prompts")
 DEFAULT_PROMPTS = {"chat": "translate-chat.v1.txt", "base": "translate-base.v1.txt"}
 _SECTION = re.compile(r"^=== *([A-Za-z_-]+) *===\s*$")
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, load_wav, write_wav
-from .io import atomic_write_json
+from altyazi.audio import SAMPLE_RATE, load_wav, write_wav
+from altyazi.io import atomic_write_json
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 DEMO_LAYOUT = [("silence", 1.5), ("clip", "1-0013"), ("silence", 2.0), ("clip", "1-0100-2"), ("silence", 1.5),

@@ -1,7 +1,7 @@
 """`make eval-translation`: translate a TSV of Turkish-French pairs with the configured translator
 and score it (sacrebleu chrF and BLEU), counting lost lines and time -> a JSON file.
 
-    python -m altyazi.translate.evaluate [--tsv T] [--profile P] [--limit N] --out bench/translation-eval.json
+    python -m tools.evaluate_translation [--tsv T] [--profile P] [--limit N] --out bench/translation-eval.json
 
 The pairs go through exactly the stage's code (translate_segments: batching, context, prompts,
 guarantee, typography), as lines of one episode 2 s apart. Before scoring, typography-only
@@ -18,13 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import AltyaziError, ConfigError
-from ..io import atomic_write_json
-from ..log import get_logger, setup_logging
+from altyazi.errors import AltyaziError, ConfigError
+from altyazi.io import atomic_write_json
+from altyazi.log import get_logger, setup_logging
 
 log = get_logger("translate.evaluate")
-ROOT = Path(__file__).resolve().parent.parent.parent
-DEFAULT_TSV = ROOT.parent / "shared" / "data" / "tatoeba-tr-fr.dev.tsv"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ALTYAZI_SHARED", ROOT.parent / "shared"))
+DEFAULT_TSV = SHARED / "data" / "tatoeba-tr-fr.dev.tsv"
 
 
 def read_pairs(path: str | Path, limit: int | None = None) -> list[tuple[str, str]]:
@@ -57,12 +58,12 @@ def score(hypotheses: list[str], references: list[str]) -> dict:
 
 def evaluate(pairs: list[tuple[str, str]], settings: dict, llm=None, total_pairs: int | None = None) -> dict:
     """Translate ``pairs`` with ``settings`` (translate_settings + model) and return the report."""
-    from . import translate_segments
+    from altyazi.translate import translate_segments
 
     segments = [{"id": i, "start": 2.0 * i, "end": 2.0 * i + 1.5, "text": tr} for i, (tr, _) in enumerate(pairs)]
     own_llm = llm is None
     if own_llm:  # loaded here so that load time and translation time are reported apart
-        from .llm import LLM
+        from altyazi.translate.llm import LLM
 
         llm = LLM(settings["model"], device=settings.get("device", "auto"),
                   temperature=float(settings.get("temperature", 0.0)), prompt_style=settings.get("prompt_style", "auto"),
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import yaml
 
-        from ..settings import translate_settings
+        from altyazi.settings import translate_settings
 
         with open(args.config, encoding="utf-8") as fh:
             config = yaml.safe_load(fh)

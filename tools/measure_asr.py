@@ -11,7 +11,7 @@
 - ``speed``: faster-whisper sequential vs batched over the same VAD pieces;
 - ``plans``: the chain's choices with no GPU and faked 8 / 80 / 180 GiB GPUs.
 
-Run: ``python -m altyazi.asr.measure --clips ../shared/data/clips --whisper models/whisper-base all``
+Run: ``python -m tools.measure_asr --clips ../shared/data/clips --whisper models/whisper-base all``
 """
 
 from __future__ import annotations
@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, load_wav
-from ..metrics import normalize_turkish, word_error_rate
-from ..samples import build_episode, espeak, read_transcripts
-from ..vad import VadOptions, detect_speech
-from . import ASRSettings, transcribe_segments
-from .align import interpolate_words
-from .base import Piece
+from altyazi.asr import ASRSettings, transcribe_segments
+from altyazi.asr.align import interpolate_words
+from altyazi.asr.base import Piece
+from altyazi.audio import SAMPLE_RATE, load_wav
+from altyazi.metrics import normalize_turkish, word_error_rate
+from altyazi.vad import VadOptions, detect_speech
+from tools.samples import build_episode, espeak, read_transcripts
 
 TIMING_SENTENCES = ["Kiraz okula gitmek istemiyor", "Yaman Bey eve geç geldi", "Seher kapıyı açtı ve ağladı",
                     "Bu akşam yemekte herkes olacak", "Konağın bahçesinde çocuklar oynuyor"]
@@ -109,7 +109,7 @@ def measure_timing(whisper: str, gap_s: float = 0.15) -> dict:
 def measure_gate_on_nonspeech(whisper: str, clips: Path) -> dict:
     """Words transcribed from non-speech pieces handed to ASR as if the VAD had heard speech
     (music, noise, the title-card clip), with the gate off and on."""
-    from ..samples import music, noise
+    from tools.samples import music, noise
 
     chunks = [music(6.0, seed=3), noise(4.0, seed=4, level=0.05), music(4.0, seed=5), load_wav(clips / "3-0500-2.wav")]
     vad, pos = [], 0.0
@@ -184,7 +184,7 @@ def measure_lines(whisper: str, clips: Path) -> dict:
 
 def measure_speed(whisper: str, clips: Path, repeats: int = 1) -> dict:
     """Seconds to transcribe the same VAD pieces of the shared clips, sequential vs batched."""
-    from .whisper import FasterWhisperBackend
+    from altyazi.asr.whisper import FasterWhisperBackend
 
     pieces = []
     for name in sorted(read_transcripts(clips / "transcripts.tsv")):
@@ -210,8 +210,8 @@ def measure_speed(whisper: str, clips: Path, repeats: int = 1) -> dict:
 
 def measure_plans() -> dict:
     """The chain's plan (production profile) with no GPU and faked free VRAM (NVML answers injected)."""
-    from .. import gpu
-    from . import plan as plan_mod
+    from altyazi import gpu
+    from altyazi.asr import plan as plan_mod
 
     settings = ASRSettings(chain=["voxtral-small", "voxtral-mini", "faster-whisper"],
                            models={"voxtral-small": "mistralai/Voxtral-Small-24B-2507",
@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     res = {}
     for key, fn in (("plans", measure_plans), ("timing", lambda: measure_timing(args.whisper)),
                     ("wer", lambda: measure_wer(args.whisper, clips)),
-                    ("nonspeech", lambda: measure_gate_on_nonspeech(args.whisper, clips)), ("lines", lambda: measure_lines(args.whisper, clips)),
+                    ("nonspeech", lambda: measure_gate_on_nonspeech(args.whisper, clips)),
+                    ("lines", lambda: measure_lines(args.whisper, clips)),
                     ("speed", lambda: measure_speed(args.whisper, clips))):
         if key in what:
             res[key] = fn()

@@ -26,10 +26,10 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .errors import AltyaziError, ConfigError
-from .io import atomic_write_json, atomic_write_text, read_json
-from .log import get_logger, setup_logging
-from .metrics import normalize_turkish, word_error_rate
+from altyazi.errors import AltyaziError, ConfigError
+from altyazi.io import atomic_write_json, atomic_write_text, read_json
+from altyazi.log import get_logger, setup_logging
+from altyazi.metrics import normalize_turkish, word_error_rate
 
 log = get_logger("bench")
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ STABLE = ("--rerun-triggers", "mtime", "input")
 # --- the synthetic episode ---------------------------------------------------------------------
 
 def bench_layout(clip_names: list[str], repeats: int = 3) -> list[tuple]:
-    """A :func:`altyazi.samples.build_episode` layout: every clip ``repeats`` times, 1.5-3 s of
+    """A :func:`tools.samples.build_episode` layout: every clip ``repeats`` times, 1.5-3 s of
     silence after each, an 8 s music stretch after every 3rd clip and 6 s of noise after every 5th.
     Deterministic: the same names give the same layout (10 clips x 3 -> ~656 s)."""
     layout: list[tuple] = [("silence", 2.0)]
@@ -61,7 +61,7 @@ def bench_layout(clip_names: list[str], repeats: int = 3) -> list[tuple]:
 
 def build_bench_episode(out_dir: Path, clips_dir: Path, repeats: int) -> tuple[Path, dict]:
     """Write ``bench.wav`` + ``bench.truth.json`` under ``out_dir``; returns (wav, truth)."""
-    from .samples import build_episode, read_transcripts
+    from tools.samples import build_episode, read_transcripts
 
     sheet = clips_dir / "transcripts.tsv"
     if not sheet.is_file():
@@ -175,7 +175,7 @@ def bare_whisper(mode: str, wav: str, model_dir: str, threads: int, beam_size: i
     ``batched`` (``BatchedInferencePipeline``, its own VAD). Times: decode, load, transcribe (s)."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    from .audio import load_wav
+    from altyazi.audio import load_wav
 
     t0 = time.perf_counter()
     audio = load_wav(wav)
@@ -208,7 +208,7 @@ def cpu_seconds() -> float:
 
 def run_bare(mode: str, wav: Path, model_dir: str, threads: int) -> dict:
     """:func:`bare_whisper` in a fresh Python process (own peak RSS); adds its wall time with start."""
-    cmd = [sys.executable, "-m", "altyazi.bench", "--bare", mode, "--wav", str(wav), "--model", model_dir,
+    cmd = [sys.executable, "-m", "tools.bench", "--bare", mode, "--wav", str(wav), "--model", model_dir,
            "--threads", str(threads)]
     log.info("bare faster-whisper: %s", mode)
     t0 = time.perf_counter()
@@ -347,7 +347,7 @@ def render_markdown(r: dict, notes: list[str]) -> str:
 
 
 def machine_info() -> dict:
-    from .gpu import query_devices
+    from altyazi.gpu import query_devices
 
     try:
         gpus = query_devices()
@@ -405,7 +405,7 @@ def run_bench(out: Path, clips_dir: Path, repeats: int, workdir: Path | None, ke
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m altyazi.bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="bench", help="folder for results.json and results.md")
     ap.add_argument("--clips", default=str(SHARED / "data" / "clips"), help="real clips + transcripts.tsv")
     ap.add_argument("--repeats", type=int, default=3, help="how many times each clip appears (3 -> ~11 min)")

@@ -6,7 +6,7 @@ optional pause between the sentences; the right split is the sentence boundary i
 languages. Compares the cue builder's joint split (:func:`altyazi.subtitles.cues._split_once`)
 with a plain proportional split (French cut at the character fraction of the Turkish time).
 
-Run: ``python -m altyazi.subtitles.measure_split /path/tatoeba-tr-fr.dev.tsv``
+Run: ``python -m tools.measure_split /path/tatoeba-tr-fr.dev.tsv``
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import random
 import re
 import sys
 
-from ..segments import Word
-from .cues import Cue, _split_once
-from .linebreak import tokenize
+from altyazi.segments import Word
+from altyazi.subtitles.cues import Cue, _split_once
+from altyazi.subtitles.linebreak import tokenize
 
 CPS_TR = 14.0
 
