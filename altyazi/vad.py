@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .log import get_logger
+from .records import Segment
 
 log = get_logger("vad")
 
@@ -16,7 +17,7 @@ class VadOptions:
     threshold: float = 0.5
     min_speech_ms: int = 250
     min_silence_ms: int = 300
-    speech_pad_ms: int = 200
+    speech_pad_ms: int = 400  # = config.yaml vad.speech_pad_ms: the padding helps the ASR (WER)
     max_segment_s: float = 15.0
 
 
@@ -26,8 +27,8 @@ def silero_version() -> str:
     return f"silero-vad {version('silero-vad')}"
 
 
-def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000) -> list[dict]:
-    """Speech pieces ``[{id, start, end}]`` in seconds, each at most ``max_segment_s`` long.
+def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000) -> list[Segment]:
+    """Speech pieces (records with ``id``, ``start``, ``end`` in seconds), each at most ``max_segment_s`` long.
 
     Silero itself cuts a long piece at its longest internal pause (>98 ms) before the limit, and
     only hard-cuts when there is none; music and silence give no piece.
@@ -61,5 +62,5 @@ def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000)
         start = max(0.0, st["start"] / sample_rate)
         end = min(duration, st["end"] / sample_rate)
         if end > start:
-            pieces.append({"id": len(pieces), "start": round(start, 3), "end": round(end, 3)})
+            pieces.append(Segment(len(pieces), round(start, 3), round(end, 3)))
     return pieces

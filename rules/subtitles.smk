@@ -1,11 +1,10 @@
-# Subtitles: translated segments + Turkish word times -> timed French/Turkish cues, QC figures and
+# Subtitles: fr.json (the segments with Turkish word times, French and flags) -> timed French/Turkish cues, QC figures and
 # the report's per-episode table and plots. VTT files only when config subtitles.formats has vtt.
 SUBTITLE_VTT = "vtt" in config.get("subtitles", {}).get("formats", ["srt"])
 
 
 rule subtitles:
     input:
-        tr=episode_dir("tr.json"),
         fr=episode_dir("fr.json"),
     output:
         **(

@@ -1,27 +1,28 @@
-"""Snakemake script: tr.json + fr.json -> French/Turkish .srt (+ .vtt), cues.json, qc.json, QC plots."""
-from altyazi.io import atomic_write_json, atomic_write_text, read_json
+"""Snakemake script: fr.json -> French/Turkish .srt (+ .vtt), cues.json, qc.json, QC plots."""
+
+from altyazi.io import atomic_write_json, atomic_write_text
+from altyazi.recordfiles import read_segments, write_cues
 from altyazi.stage import run_stage
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.plots import write_report_files
 
 
 def main(smk, log):
-    tr = read_json(smk.input.tr)["segments"]
-    fr = read_json(smk.input.fr)["segments"]
-    result = build_subtitles(tr, fr, dict(smk.params.options))
+    _, segments = read_segments(smk.input.fr, "fr")
+    result = build_subtitles(segments, dict(smk.params.options))
     out = smk.output
     atomic_write_text(out.fr_srt, result.files["fr.srt"])
     atomic_write_text(out.tr_srt, result.files["tr.srt"])
     if "fr_vtt" in out.keys():
         atomic_write_text(out.fr_vtt, result.files["fr.vtt"])
         atomic_write_text(out.tr_vtt, result.files["tr.vtt"])
-    atomic_write_json(out.cues, {"cues": [c.to_dict() for c in result.cues]})
+    write_cues(out.cues, result.cues)
     atomic_write_json(out.qc, {"episode": smk.wildcards.episode, **result.qc})
     write_report_files(result.cues, result.speech, result.qc, result.rules,
                        {"cps": out.cps, "durations": out.durations, "timeline": out.timeline, "table": out.table},
                        smk.wildcards.episode)
-    log.info("subtitles done: %d cues -> %s (QC: %d unflagged violations)", result.qc["cues"], out.fr_srt,
-             result.qc["unflagged_violations"])
+    log.info("subtitles done: %d cues -> %s (QC: %d unflagged violations, %d cue(s) on flagged ASR)", result.qc["cues"],
+             out.fr_srt, result.qc["unflagged_violations"], result.qc["asr_flagged"]["count"])
 
 
 run_stage("subtitles", snakemake, main)  # noqa: F821

@@ -1,19 +1,20 @@
-"""Snakemake script: Turkish -> French with the local LLM -> fr.json."""
+"""Snakemake script: Turkish -> French with the local LLM -> fr.json (tr.json's segments + translation)."""
+
 import os
 
-from altyazi.io import atomic_write_json, read_json
+from altyazi.recordfiles import read_segments, write_segments
 from altyazi.stage import run_stage
 from altyazi.translate import translate_segments
 
 
 def main(smk, log):
-    tr = read_json(smk.input.tr)
+    _, segments = read_segments(smk.input.tr, "tr")
     settings = dict(smk.params.settings)
     settings["episode"] = smk.wildcards.episode
     # beside the outputs, not an output: Snakemake deletes outputs before a rerun, the cache must survive
     settings["cache_dir"] = os.path.join(os.path.dirname(smk.output.fr), ".cache", "translate")
-    segments, summary = translate_segments(tr["segments"], settings)
-    atomic_write_json(smk.output.fr, {"language": "fr", "summary": summary, "segments": segments})
+    segments, summary = translate_segments(segments, settings)
+    write_segments(smk.output.fr, "fr", segments, language="fr", summary=summary)
 
 
 run_stage("translate", snakemake, main)  # noqa: F821

@@ -49,3 +49,25 @@ def run_workflow(workdir: Path, *args: str, config: list[str] | None = None, pro
            "--config", f"profile={profile}", f"episodes={workdir / 'episodes.tsv'}", *(config or [])]
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def joined(tr: list[dict], fr: list[dict] | None = None):
+    """Test input as the subtitles stage reads it: tr.json-like segment dicts as records, each with
+    the ``text`` and ``flags`` of the same id in ``fr`` as its translation (and added flags)."""
+    from altyazi.records import Segment
+
+    by_id = {f["id"]: f for f in fr or []}
+    out = []
+    for d in tr:
+        seg = Segment.from_dict(d)
+        if seg.id in by_id:
+            seg.translation = by_id[seg.id].get("text") or ""
+            seg.add_flags(*by_id[seg.id].get("flags", []))
+        out.append(seg)
+    return out
+
+
+def read_fr_fixture(path: Path):
+    from altyazi.recordfiles import read_segments
+
+    return read_segments(path, "fr")[1]

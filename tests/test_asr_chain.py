@@ -17,7 +17,7 @@ from altyazi import gpu
 from altyazi.asr import ASRSettings, plan_chain, transcribe_segments
 from altyazi.asr.base import Transcript
 from altyazi.errors import GPUMemoryError, ModelMissingError, NoGPUError
-from altyazi.segments import Word
+from altyazi.records import Segment, Word
 
 PROD = {"voxtral-small": "mistralai/Voxtral-Small-24B-2507", "voxtral-mini": "mistralai/Voxtral-Mini-3B-2507",
         "faster-whisper": "large-v3", "aligner": None}
@@ -126,7 +126,7 @@ class Scripted:
         self.closed = True
 
 
-VAD = [{"id": 0, "start": 0.5, "end": 2.0}, {"id": 1, "start": 3.0, "end": 4.5}, {"id": 2, "start": 6.0, "end": 7.8}]
+VAD = [Segment(0, 0.5, 2.0), Segment(1, 3.0, 4.5), Segment(2, 6.0, 7.8)]
 AUDIO = np.zeros(16000 * 9, np.float32)
 
 
@@ -257,7 +257,7 @@ def test_oom_on_every_link_is_a_gpu_memory_error(monkeypatch):
             pass
 
     settings = _settings_for_oom()
-    pieces = chain_mod.cut_pieces(__import__("numpy").zeros(32000, "float32"), [{"id": 0, "start": 0.0, "end": 1.0}])
+    pieces = chain_mod.cut_pieces(__import__("numpy").zeros(32000, "float32"), [Segment(0, 0.0, 1.0)])
     with pytest.raises(GPUMemoryError, match="out of memory"):
         chain_mod.transcribe_with_chain(pieces, settings, lambda plan, s: OOMBackend(plan.name))
 

@@ -14,6 +14,7 @@ from altyazi import gpu
 from altyazi.asr import ASRSettings, transcribe_segments
 from altyazi.asr.base import Piece
 from altyazi.asr.voxtral import VoxtralBackend
+from altyazi.records import Segment
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_chain_oom_at_load_falls_to_mini_and_aligns_words(tiny, monkeypatch):
                                    "aligner": tiny["aligner"]},
                            device="auto", voxtral={"max_new_tokens": 6}, quality_gate=False)
     audio = np.concatenate([p.audio for p in pieces(2)] + [np.zeros(16000 * 2, np.float32)])
-    vad = [{"id": 0, "start": 0.0, "end": 1.0}, {"id": 1, "start": 1.0, "end": 3.0}]
+    vad = [Segment(0, 0.0, 1.0), Segment(1, 1.0, 3.0)]
     # The tiny model is built in float32 on CPU; on the "GPU" it is asked for bf16, which CPU torch runs.
     segs, summary = transcribe_segments(audio, vad, settings)
     assert calls == [torch.bfloat16, torch.bfloat16]
@@ -104,7 +105,7 @@ def test_chain_on_cpu_with_tiny_voxtral_without_aligner_interpolates(tiny):
     settings = ASRSettings(chain=["voxtral-mini"], models={"voxtral-mini": tiny["voxtral"], "aligner": None},
                            device="cpu", voxtral={"max_new_tokens": 6, "batch_size": 2}, quality_gate=False)
     audio = np.concatenate([p.audio for p in pieces(2)])
-    segs, summary = transcribe_segments(audio, [{"id": 0, "start": 0.0, "end": 1.0}, {"id": 1, "start": 1.0, "end": 3.0}],
+    segs, summary = transcribe_segments(audio, [Segment(0, 0.0, 1.0), Segment(1, 1.0, 3.0)],
                                         settings)
     assert summary["chain"][0] == {**summary["chain"][0], "device": "cpu", "batch_size": 2, "usable": True}
     for s in segs:

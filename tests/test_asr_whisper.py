@@ -59,7 +59,7 @@ def test_mixed_episode_loses_no_line(whisper, shared_clips, tmp_path):
     audio = load_wav(tmp_path / "mixed.wav")
     vad = vad_pieces(audio)
     segs, summary = transcribe_segments(audio, vad, offline_settings(whisper))
-    assert [s.id for s in segs] == [v["id"] for v in vad]
+    assert [s.id for s in segs] == [v.id for v in vad]
     score = score_lines(parts, [(w.start, w.end) for s in segs for w in s.words])
     assert score["lines_lost"] == 0, score
     for s in segs:

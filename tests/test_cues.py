@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from conftest import joined
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from altyazi.segments import Word
+from altyazi.records import Word
 from altyazi.subtitles import build_cues
-from altyazi.subtitles.cues import Cue, SubtitleInputError, build_pieces, pair_segments
+from altyazi.subtitles.cues import Cue, build_pieces
 from altyazi.subtitles.linebreak import tokenize
 from altyazi.subtitles.qc import CHECKS, cue_violations, speech_intervals
 from altyazi.subtitles.rules import SubtitleRules, display_chars
@@ -50,7 +51,7 @@ def episodes(draw):
 @given(episodes())
 def test_cue_builder_properties(data):
     tr, fr = data
-    cues = build_cues(tr, fr, RULES)
+    cues = build_cues(joined(tr, fr), RULES)
     # every Turkish word exactly once, in order
     assert [w.word for c in cues for w in c.words] == [w["word"] for s in tr for w in s["words"]]
     # every French word exactly once, in order, and the laid-out text shows exactly those words
@@ -69,7 +70,7 @@ def test_cue_builder_properties(data):
         assert abs(c.start - c.speech_start) <= 2 / RULES.fps + EPS or "late_start" in c.flags
         assert abs(round(c.start * RULES.fps) - c.start * RULES.fps) < 1e-3  # on the frame grid
     # and the QC, which measures independently of the builder, sees no unflagged violation
-    speech = speech_intervals(tr, RULES.speech_merge_gap_s)
+    speech = speech_intervals(joined(tr), RULES.speech_merge_gap_s)
     shown = [c for c in cues if c.text]
     pos = {id(c): i for i, c in enumerate(cues)}
     adjacent = [pos[id(b)] == pos[id(a)] + 1 for a, b in zip(shown, shown[1:])] + [True]
@@ -95,7 +96,7 @@ def test_long_segment_is_split_at_the_sentence_end_in_both_languages():
     tr = [_seg(0, "Yaman Bey eve geldi mi acaba bilmiyorum. Kiraz uyumuyor ve annesini soruyor hep bu gece", 10.0,
                 step=0.6)]
     fr = [_fr(tr[0], "Je ne sais pas si Yaman Bey est rentré à la maison. Kiraz ne dort pas et réclame sa mère toute la nuit.")]
-    cues = build_cues(tr, fr, RULES)
+    cues = build_cues(joined(tr, fr), RULES)
     assert len(cues) == 2
     assert cues[0].turkish.endswith("bilmiyorum.") and cues[0].french.endswith("maison.")
     assert cues[1].french.startswith("Kiraz")
@@ -105,21 +106,21 @@ def test_long_segment_is_split_at_the_sentence_end_in_both_languages():
 def test_segment_longer_than_seven_seconds_is_split_even_with_short_text():
     tr = [_seg(0, " ".join(["hadi"] * 24), 0.0, step=0.5)]  # 12 s of speech
     fr = [_fr(tr[0], "Allez, viens, dépêche-toi, on y va maintenant.")]
-    cues = build_cues(tr, fr, RULES)
+    cues = build_cues(joined(tr, fr), RULES)
     assert len(cues) >= 2
     assert all(c.end - c.start <= RULES.max_duration_s + EPS for c in cues)
 
 
 def test_fragments_merge_with_a_close_neighbour():
     a, b = _seg(0, "Hadi", 5.0), _seg(1, "gel buraya", 5.6)
-    cues = build_cues([a, b], [_fr(a, "Allez."), _fr(b, "Viens ici.")], RULES)
+    cues = build_cues(joined([a, b], [_fr(a, "Allez."), _fr(b, "Viens ici.")]), RULES)
     assert len(cues) == 1 and cues[0].segment_ids == [0, 1]
     assert cues[0].text == "Allez. Viens ici."
 
 
 def test_distant_fragments_stay_apart_and_reach_the_minimum_duration():
     a, b = _seg(0, "Hadi", 5.0), _seg(1, "Gel", 20.0)
-    cues = build_cues([a, b], [_fr(a, "Allez."), _fr(b, "Viens.")], RULES)
+    cues = build_cues(joined([a, b], [_fr(a, "Allez."), _fr(b, "Viens.")]), RULES)
     assert len(cues) == 2
     assert all(c.end - c.start >= RULES.min_duration_s - EPS and not c.flags for c in cues)
 
@@ -127,39 +128,33 @@ def test_distant_fragments_stay_apart_and_reach_the_minimum_duration():
 def test_reading_speed_extends_into_free_time_then_flags():
     free = _seg(0, "Evet", 1.0)
     text = "Oui, bien sûr, je viendrai demain matin avec toute la famille."
-    cues = build_cues([free], [_fr(free, text)], RULES)
+    cues = build_cues(joined([free], [_fr(free, text)]), RULES)
     assert display_chars(cues[0].text) / (cues[0].end - cues[0].start) <= RULES.max_cps + EPS
     assert "extended" in cues[0].flags  # held well past the 0.5 s after speech, and says so
     assert tokenize(cues[0].text) == tokenize(text)  # never truncated
     busy = _seg(1, "Hayır gelmeyeceğim ben oraya", 1.6)  # starts right away: no free time to take
-    cues = build_cues([free, busy], [_fr(free, text), _fr(busy, "Non, je n'irai pas là-bas.")], RULES)
+    cues = build_cues(joined([free, busy], [_fr(free, text), _fr(busy, "Non, je n'irai pas là-bas.")]), RULES)
     assert len(cues) == 2  # together they would not fit two lines
     assert "cps" in cues[0].flags and tokenize(cues[0].text) == tokenize(text)
 
 
 def test_small_gap_is_closed_to_two_frames():
     a, b = _seg(0, "Yaman Bey nerede acaba", 0.0), _seg(1, "Bilmiyorum efendim hiç", 2.0)
-    cues = build_cues([a, b], [_fr(a, "Où est donc Yaman Bey ?"), _fr(b, "Je n'en sais rien, monsieur.")], RULES)
+    cues = build_cues(joined([a, b], [_fr(a, "Où est donc Yaman Bey ?"), _fr(b, "Je n'en sais rien, monsieur.")]), RULES)
     assert len(cues) == 2
     assert cues[1].start - cues[0].end == pytest.approx(2 / RULES.fps)
 
 
 def test_translation_flags_are_kept_and_missing_french_is_flagged():
     a, b = _seg(0, "Yaman Bey nerede", 0.0), _seg(1, "Kiraz uyumuyor artık", 10.0)
-    cues = build_pieces([a, b], [_fr(a, "Yaman Bey nerede", ["untranslated"]), _fr(b, "")], RULES)
+    cues = build_pieces(joined([a, b], [_fr(a, "Yaman Bey nerede", ["untranslated"]), _fr(b, "")]), RULES)
     assert cues[0].flags == ["untranslated"]
     assert "no_translation" in cues[1].flags
 
 
-def test_ids_must_match():
-    a = _seg(0, "Hadi", 0.0)
-    with pytest.raises(SubtitleInputError, match="ids"):
-        pair_segments([a], [])
-
-
 def test_segment_without_word_times_spreads_its_words():
     seg = {"id": 0, "start": 2.0, "end": 4.0, "text": "Hadi gel", "words": [], "flags": []}
-    cues = build_cues([seg], [_fr(seg, "Allez, viens.")], RULES)
+    cues = build_cues(joined([seg], [_fr(seg, "Allez, viens.")]), RULES)
     assert [w.word for w in cues[0].words] == ["Hadi", "gel"]
     assert cues[0].start == pytest.approx(2.0)
 
@@ -167,7 +162,7 @@ def test_segment_without_word_times_spreads_its_words():
 def test_cue_to_dict_rounds_times_and_lists_each_flag_once():
     c = Cue([Word(1.23456, 2.0, "Hadi")], ["Allez."], [3], ["cps", "extended", "cps"], 1.24, 2.5, "Allez.", "Hadi")
     assert c.to_dict() == {"start": 1.24, "end": 2.5, "text": "Allez.", "source": "Hadi", "speech_start": 1.235,
-                           "speech_end": 2.0, "segments": [3], "flags": ["cps", "extended"]}
+                           "speech_end": 2.0, "segments": [3], "speaker": None, "flags": ["cps", "extended"]}
 
 
 def test_sentence_pairs_split_at_the_sentence_boundary():

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import srt
+from conftest import read_fr_fixture
 
 from altyazi.errors import ConfigError
-from altyazi.segments import Word
+from altyazi.records import Cue, Segment, Word
 from altyazi.subtitles import build_subtitles
-from altyazi.subtitles.cues import Cue
 from altyazi.subtitles.qc import qc_report
 from altyazi.subtitles.rules import SubtitleRules
 
@@ -21,13 +21,12 @@ RULES = SubtitleRules()
 
 @pytest.fixture(scope="module")
 def demo():
-    tr = json.loads((FIXTURES / "demo_tr.json").read_text(encoding="utf-8"))["segments"]
-    fr = json.loads((FIXTURES / "demo_fr.json").read_text(encoding="utf-8"))["segments"]
-    return tr, fr, build_subtitles(tr, fr, {"formats": ["srt", "vtt"]})
+    fr = read_fr_fixture(FIXTURES / "demo_fr.json")
+    return fr, build_subtitles(fr, {"formats": ["srt", "vtt"]})
 
 
 def test_demo_srt_parses_and_qc_has_no_unflagged_violation(demo):
-    tr, fr, result = demo
+    fr, result = demo
     fr_subs = list(srt.parse(result.files["fr.srt"]))
     tr_subs = list(srt.parse(result.files["tr.srt"]))
     assert len(fr_subs) == result.qc["cues"] > 0
@@ -37,15 +36,15 @@ def test_demo_srt_parses_and_qc_has_no_unflagged_violation(demo):
     assert all(c["unflagged"] == 0 for c in result.qc["checks"].values())
     # every French word of the translation reaches the screen
     shown = " ".join(s.content.replace("\n", " ") for s in fr_subs).split()
-    assert shown == " ".join(s["text"] for s in fr).split()
+    assert shown == " ".join(s.translation for s in fr).split()
     assert result.qc["speech_not_covered"]["percent"] < 5.0
     json.dumps(result.qc)  # qc.json material
 
 
 def test_demo_vtt(demo):
-    vtt = demo[2].files["fr.vtt"]
+    vtt = demo[1].files["fr.vtt"]
     assert vtt.startswith("WEBVTT\n")
-    assert vtt.count(" --> ") == demo[2].qc["cues"]
+    assert vtt.count(" --> ") == demo[1].qc["cues"]
     assert "," not in vtt.split("\n")[3]  # 00:00:01.640 --> ..., dot before milliseconds
 
 
@@ -57,8 +56,7 @@ def _cue(start, end, text, speech=None, flags=()):
 
 
 def _tr(spans):
-    return [{"id": i, "start": a, "end": b, "text": "söz", "words": [{"start": a, "end": b, "word": "söz"}]}
-            for i, (a, b) in enumerate(spans)]
+    return [Segment(i, a, b, "söz", [Word(a, b, "söz")]) for i, (a, b) in enumerate(spans)]
 
 
 def test_each_check_counts_its_violation_and_flags_excuse_it():
@@ -97,7 +95,17 @@ def test_chained_cue_may_end_later_than_half_a_second_after_speech():
 def test_translation_flags_are_counted():
     cues = [_cue(0.0, 2.0, "Bonjour.", flags=["untranslated"]), _cue(3.0, 5.0, "Salut.")]
     qc = qc_report(cues, _tr([(0.0, 2.0), (3.0, 5.0)]), RULES)
-    assert qc["translation_flagged"] == {"count": 1, "percent": 50.0, "flags": ["untranslated"]}
+    assert qc["translation_flagged"] == {"count": 1, "percent": 50.0, "flags": {"untranslated": 1}}
+    assert qc["asr_flagged"] == {"count": 0, "percent": 0.0, "flags": {}}
+    assert [c["flags"] for c in qc["flagged_cue_list"]] == [["untranslated"]]
+
+
+def test_asr_flags_are_counted_apart_from_translation_flags():
+    cues = [_cue(0.0, 2.0, "Bonjour.", flags=["not_turkish", "name_missing:Kiraz"]), _cue(3.0, 5.0, "Salut.", flags=["looser"]),
+            _cue(6.0, 8.0, "Rien.")]
+    qc = qc_report(cues, _tr([(0.0, 2.0), (3.0, 5.0), (6.0, 8.0)]), RULES)
+    assert qc["asr_flagged"] == {"count": 2, "percent": 66.7, "flags": {"looser": 1, "not_turkish": 1}}
+    assert qc["translation_flagged"]["flags"] == {"name_missing": 1}
 
 
 def test_rules_from_config():
@@ -122,12 +130,11 @@ def test_shared_clips_pass_and_no_cue_over_the_music_clip():
     """The 10 shared clips in one episode (1.5 s + clips separated by 2 s of silence), transcribed
     by Whisper base and translated by the offline Gemma: QC passes, and the music-only clip
     3-0500-2 gets no cue."""
-    tr = json.loads((FIXTURES / "clips_tr.json").read_text(encoding="utf-8"))["segments"]
-    fr = json.loads((FIXTURES / "clips_fr.json").read_text(encoding="utf-8"))["segments"]
+    fr = read_fr_fixture(FIXTURES / "clips_fr.json")
     parts = json.loads((FIXTURES / "clips_truth.json").read_text(encoding="utf-8"))["parts"]
-    result = build_subtitles(tr, fr, {})
+    result = build_subtitles(fr, {})
     assert result.qc["unflagged_violations"] == 0 and result.qc["cues"] > 15
-    assert result.qc["translation_flagged"]["count"] == sum(1 for s in fr if s["flags"])
+    assert result.qc["translation_flagged"]["count"] == sum(1 for s in fr if s.flags)
     music = next(p for p in parts if p["name"] == "3-0500-2")
     assert not [c for c in result.cues if c.start < music["end"] and c.end > music["start"]]
     assert len(list(srt.parse(result.files["fr.srt"]))) == result.qc["cues"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 import srt
-from conftest import run_workflow, write_sheet
+from conftest import read_fr_fixture, run_workflow, write_sheet
 
+from altyazi.recordfiles import read_record_file
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.plots import write_report_files
 
@@ -18,15 +18,8 @@ FIXTURES = Path(__file__).parent / "fixtures" / "subtitles"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _demo():
-    tr = json.loads((FIXTURES / "demo_tr.json").read_text(encoding="utf-8"))["segments"]
-    fr = json.loads((FIXTURES / "demo_fr.json").read_text(encoding="utf-8"))["segments"]
-    return tr, fr
-
-
 def test_plots_and_table_are_written(tmp_path):
-    tr, fr = _demo()
-    result = build_subtitles(tr, fr, {})
+    result = build_subtitles(read_fr_fixture(FIXTURES / "demo_fr.json"), {})
     paths = {k: str(tmp_path / f"{k}.{'html' if k == 'table' else 'png'}") for k in ("cps", "durations", "timeline", "table")}
     write_report_files(result.cues, result.speech, result.qc, result.rules, paths, "demo")
     for key in ("cps", "durations", "timeline"):
@@ -39,15 +32,16 @@ def test_plots_and_table_are_written(tmp_path):
 
 @pytest.mark.slow
 def test_subtitles_rule_and_report(tmp_path):
-    """The subtitles rule alone on the demo's tr/fr (upstream files present and older), then --report."""
-    tr, fr = _demo()
+    """The subtitles rule alone on the demo's fr.json (upstream files present and older), then --report."""
     ep = tmp_path / "results" / "demo"
     ep.mkdir(parents=True)
     source = tmp_path / "demo.wav"
     for path in (source, ep / "source", ep / "audio.wav", ep / "segments.json"):
         path.write_bytes(b"")
-    shutil.copy(FIXTURES / "demo_tr.json", ep / "tr.json")
-    shutil.copy(FIXTURES / "demo_fr.json", ep / "fr.json")
+    (ep / "tr.json").write_bytes(b"")
+    fr = json.loads((FIXTURES / "demo_fr.json").read_text(encoding="utf-8"))
+    fr["segments"][0]["flags"].append("not_turkish")  # an ASR flag must reach cues.json, qc.json and the QC table
+    (ep / "fr.json").write_text(json.dumps(fr, ensure_ascii=False), encoding="utf-8")
     for i, path in enumerate([source, ep / "source", ep / "audio.wav", ep / "segments.json", ep / "tr.json", ep / "fr.json"]):
         os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
     write_sheet(tmp_path / "episodes.tsv", [("demo", str(source), "Demo")])
@@ -58,6 +52,13 @@ def test_subtitles_rule_and_report(tmp_path):
     qc = json.loads((ep / "qc.json").read_text(encoding="utf-8"))
     assert len(subs) == qc["cues"] > 0 and qc["unflagged_violations"] == 0 and qc["episode"] == "demo"
     assert (ep / "demo.fr.vtt").read_text(encoding="utf-8").startswith("WEBVTT")
+    cues = read_record_file(ep / "cues.json", "cues")["cues"]
+    first = [c for c in cues if 0 in c["segments"]]
+    assert first and all("not_turkish" in c["flags"] for c in first)
+    assert qc["asr_flagged"]["count"] == len(first) and qc["asr_flagged"]["flags"] == {"not_turkish": len(first)}
+    assert any("not_turkish" in c["flags"] for c in qc["flagged_cue_list"])
+    table = (ep / "qc" / "qc.html").read_text(encoding="utf-8")
+    assert f"<td>cues resting on flagged ASR</td><td>{len(first)}</td>" in table and "not_turkish" in table
     assert len(json.loads((ep / "cues.json").read_text(encoding="utf-8"))["cues"]) == qc["cues"]
     for name in ("cps.png", "durations.png", "timeline.png"):
         assert (ep / "qc" / name).read_bytes().startswith(PNG)

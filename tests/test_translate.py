@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from altyazi.errors import ConfigError, TranslationError
+from altyazi.recordfiles import RecordFileError, read_segments
+from altyazi.records import Segment
 from altyazi.translate import translate_segments
 from altyazi.translate.batching import cut_batches
 from altyazi.translate.glossary import load_glossary, relevant_terms
@@ -58,11 +60,11 @@ def good(lines, strict, call):
     return "\n".join(f"{i}. FR<{line}>" for i, line in enumerate(lines, 1))
 
 
-def segments(n: int, gap_every: int = 0) -> list[dict]:
+def segments(n: int, gap_every: int = 0) -> list[Segment]:
     out, t = [], 0.0
     for i in range(n):
         t += 3.0 if gap_every and i % gap_every == 0 else 0.5
-        out.append({"id": i, "start": round(t, 3), "end": round(t + 1.5, 3), "text": f"Satır {i} Yaman"})
+        out.append(Segment(i, round(t, 3), round(t + 1.5, 3), f"Satır {i} Yaman"))
         t += 1.5
     return out
 
@@ -98,13 +100,13 @@ def test_guarantee_every_bad_reply_ends_in_one_line_per_id(case, tmp_path):
 
     segs = segments(2 * n + 1)
     out, summary = translate_segments(segs, settings(tmp_path, batch_lines=n), llm=FakeChatLLM(behave))
-    assert [(s["id"], s["start"], s["end"]) for s in out] == [(s["id"], s["start"], s["end"]) for s in segs]
-    assert [s["source"] for s in out] == [s["text"] for s in segs]
+    assert [(s.id, s.start, s.end) for s in out] == [(s.id, s.start, s.end) for s in segs]
+    assert [s.text for s in out] == [s.text for s in segs]
     for seg in out:
-        if "untranslated" in seg["flags"]:
-            assert seg["text"] == seg["source"]
+        if "untranslated" in seg.flags:
+            assert seg.translation == seg.text
         else:
-            assert seg["text"] == f"FR<{seg['source']}>"
+            assert seg.translation == f"FR<{seg.text}>"
     assert summary["translated"] + summary["untranslated"] == len(segs)
     if n == 1:  # the reply is broken even for a single line: Turkish kept, flagged
         assert summary["untranslated"] == len(segs) and summary["retries"] == len(segs)
@@ -118,24 +120,27 @@ def test_retry_with_stricter_prompt_then_accepts(tmp_path):
     llm = FakeChatLLM(behave)
     out, summary = translate_segments(segments(4), settings(tmp_path), llm=llm)
     assert summary["retries"] == 1 and summary["halvings"] == 0 and summary["flagged"] == 0
-    assert [s["text"] for s in out] == [f"FR<Satır {i} Yaman>" for i in range(4)]
+    assert [s.translation for s in out] == [f"FR<Satır {i} Yaman>" for i in range(4)]
 
 
 def test_empty_lines_are_kept_not_sent(tmp_path):
     segs = segments(3)
-    segs[1]["text"] = "  "
+    segs[1].text = "  "
     llm = FakeChatLLM(good)
     out, summary = translate_segments(segs, settings(tmp_path), llm=llm)
-    assert [s["text"] for s in out] == ["FR<Satır 0 Yaman>", "", "FR<Satır 2 Yaman>"]
+    assert [s.translation for s in out] == ["FR<Satır 0 Yaman>", "", "FR<Satır 2 Yaman>"]
     assert llm.asked == [["Satır 0 Yaman", "Satır 2 Yaman"]]
     assert summary["to_translate"] == 2
 
 
-def test_duplicate_ids_are_an_error(tmp_path):
+def test_duplicate_ids_in_tr_json_are_an_error_naming_the_file(tmp_path):
     segs = segments(2)
-    segs[1]["id"] = 0
-    with pytest.raises(TranslationError):
-        translate_segments(segs, settings(tmp_path), llm=FakeChatLLM(good))
+    segs[1].id = 0
+    path = tmp_path / "tr.json"
+    path.write_text(json.dumps({"language": "tr", "segments": [s.to_dict() for s in segs]}), encoding="utf-8")
+    with pytest.raises(RecordFileError, match=r"tr.json: segments: id 0 appears more than once") as err:
+        read_segments(path, "tr")
+    assert "--forcerun asr" in err.value.hint
 
 
 # ---- resume ------------------------------------------------------------------------------------
@@ -148,8 +153,8 @@ def test_resume_after_kill_generates_only_the_rest(tmp_path):
     second = FakeChatLLM(good)
     out, summary = translate_segments(segs, settings(tmp_path), llm=second)
     assert summary["cached_batches"] == 3 and summary["generated_batches"] == 2
-    assert [line for b in second.asked for line in b] == [s["text"] for s in segs[12:]]
-    assert [s["text"] for s in out] == [f"FR<{s['text']}>" for s in segs]
+    assert [line for b in second.asked for line in b] == [s.text for s in segs[12:]]
+    assert [s.translation for s in out] == [f"FR<{s.text}>" for s in segs]
     third = FakeChatLLM(good)                  # an identical rerun costs nothing
     out3, summary3 = translate_segments(segs, settings(tmp_path), llm=third)
     assert third.asked == [] and summary3["cached_batches"] == 5 and out3 == out
@@ -185,7 +190,7 @@ def test_streams_batch_several_conversations_per_call(tmp_path):
     segs = segments(16, gap_every=4)
     out, summary = translate_segments(segs, settings(tmp_path, streams=2), llm=Counting(good))
     assert calls == [2, 2] and summary["streams"] == 2
-    assert [s["text"] for s in out] == [f"FR<{s['text']}>" for s in segs]
+    assert [s.translation for s in out] == [f"FR<{s.text}>" for s in segs]
 
 
 def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_path):
@@ -200,7 +205,7 @@ def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_pa
         return good(lines, strict, call) + f"\nSUMMARY: summary after call {call}\nADDRESS: Seher -> Yaman: vous"
 
     segs = segments(8, gap_every=4)
-    segs[5]["text"] = "Seher Hanım, Yaman Bey geldi."
+    segs[5].text = "Seher Hanım, Yaman Bey geldi."
     translate_segments(segs, settings(tmp_path), llm=Recording(behave))
     first, second = convs[0][-1]["content"], convs[1][-1]["content"]
     assert "Following lines" in first and "Satır 4 Yaman" in first          # look-ahead
@@ -216,7 +221,7 @@ def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_pa
 def test_name_lost_by_the_model_is_flagged(tmp_path):
     out, summary = translate_segments(segments(1), settings(tmp_path),
                                       llm=FakeChatLLM(lambda lines, s, c: "1. Ligne zéro"))
-    assert out[0]["flags"] == ["name_missing:Yaman"] and summary["name_missing"] == 1
+    assert out[0].flags == ["name_missing:Yaman"] and summary["name_missing"] == 1
 
 
 # ---- series memory -----------------------------------------------------------------------------
@@ -238,9 +243,9 @@ def test_series_memory_across_episodes_first_form_wins(tmp_path):
 
 # ---- batching, glossary, prompts, typography ---------------------------------------------------
 def test_batches_cut_at_longest_pause():
-    lines = [{"start": float(i), "end": i + 0.9} for i in range(10)]
-    lines[6] = {"start": 9.0, "end": 9.5}
-    lines[7:] = [{"start": 10.0 + i, "end": 10.9 + i} for i in range(3)]
+    lines = [Segment(i, float(i), i + 0.9) for i in range(10)]
+    lines[6] = Segment(6, 9.0, 9.5)
+    lines[7:] = [Segment(7 + i, 10.0 + i, 10.9 + i) for i in range(3)]
     batches = cut_batches(lines, 8)
     assert [len(b) for b in batches] == [6, 4]
     assert sum(len(b) for b in cut_batches(lines * 7, 5)) == 70
@@ -322,20 +327,20 @@ def test_base_model_line_that_loses_a_name_is_reasked_then_flagged(tmp_path, fix
         return " Kiraz dort\u00a0?\nTurkish: x" if strict and fixed_on_retry else " Elle dort ?\n"
 
     llm = FakeBaseLLM(behave)
-    segs = [{"id": 7, "start": 0.0, "end": 1.0, "text": "Kiraz uyuyor mu?"}]
+    segs = [Segment(7, 0.0, 1.0, "Kiraz uyuyor mu?")]
     out, summary = translate_segments(segs, settings(tmp_path, retries=2), llm=llm)
     assert "Turkish: Kiraz uyuyor mu?\nFrench:" in llm.prompts[0] and summary["kind"] == "base"
     if fixed_on_retry:
-        assert out[0]["text"] == f"Kiraz dort{NNBSP}?" and out[0]["flags"] == [] and summary["retries"] == 1
+        assert out[0].translation == f"Kiraz dort{NNBSP}?" and out[0].flags == [] and summary["retries"] == 1
     else:
-        assert out[0]["text"] == f"Elle dort{NNBSP}?" and out[0]["flags"] == ["name_missing:Kiraz"]
+        assert out[0].translation == f"Elle dort{NNBSP}?" and out[0].flags == ["name_missing:Kiraz"]
         assert len(llm.prompts) == 2  # greedy: the second strict attempt would repeat the first, not asked
 
 
 def test_base_model_repetition_loop_is_rejected(tmp_path):
     llm = FakeBaseLLM(lambda p: " Ille ille, ille ille, ille ille, ille ille, ille ille, il" if "Names" not in p
                       and p.count("Turkish:") else " x")
-    segs = [{"id": 0, "start": 0.0, "end": 1.0, "text": "Büyümekte olan bir çocuğun ilaçlara ihtiyacı vardır."}]
+    segs = [Segment(0, 0.0, 1.0, "Büyümekte olan bir çocuğun ilaçlara ihtiyacı vardır.")]
     out, summary = translate_segments(segs, settings(tmp_path, retries=1), llm=llm)
-    assert out[0]["flags"] == ["untranslated"] and out[0]["text"] == out[0]["source"]
+    assert out[0].flags == ["untranslated"] and out[0].translation == out[0].text
     assert len(llm.prompts) == 1  # no context, no names: the strict prompt is the same, greedy reply too

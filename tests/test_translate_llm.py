@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from altyazi.records import Segment
 from altyazi.translate import translate_segments
 from altyazi.translate.llm import LLM, architectures
 
@@ -78,7 +79,7 @@ def tiny_models(tmp_path_factory):
 def demo_lines(n: int) -> list[dict]:
     texts = ["Seher Hanım, Yaman Bey geldi.", "Kiraz uyumuyor.", "Hadi var git.", "Nerede kaldı bu adam?",
              "İki gün mühletiniz var.", "Çekilin yolumuzdan!"]
-    return [{"id": i, "start": 2.0 * i, "end": 2.0 * i + 1.5, "text": texts[i % len(texts)]} for i in range(n)]
+    return [Segment(i, 2.0 * i, 2.0 * i + 1.5, texts[i % len(texts)]) for i in range(n)]
 
 
 @pytest.mark.parametrize("kind, cls_name, is_chat", [("mistral-chat", "MistralForCausalLM", True),
@@ -114,10 +115,10 @@ def test_random_model_through_translate_segments_keeps_every_line(tiny_models, k
                 "memory": str(tmp_path / "mem.json"), "episode": "t", "cache_dir": str(tmp_path / "cache"),
                 "streams": 2}
     out, summary = translate_segments(segs, settings)
-    assert [(s["id"], s["start"], s["end"], s["source"]) for s in out] == \
-        [(s["id"], s["start"], s["end"], s["text"]) for s in segs]
+    assert [(s.id, s.start, s.end, s.text) for s in out] == \
+        [(s.id, s.start, s.end, s.text) for s in segs]
     assert summary["translated"] + summary["untranslated"] == 5 and summary["generated_batches"] == 2
-    assert all(s["text"] == s["source"] for s in out if "untranslated" in s["flags"])
+    assert all(s.translation == s.text for s in out if "untranslated" in s.flags)
     assert summary["kind"] == ("base" if kind == "llama-base" else "chat") and summary["new_tokens"] > 0
     loads = []
     real_ensure = LLM._ensure_weights
@@ -147,20 +148,18 @@ def test_gemma_demo_lines_come_out_french_with_names(gemma, tmp_path):
 
     langid.set_languages(["fr", "tr", "en", "de", "es", "it"])
     # none of these is a few-shot example of the prompt (a copied shot would prove nothing)
-    segs = [{"id": 0, "start": 0.0, "end": 2.0, "text": "Seher, Kiraz nerede?"},
-            {"id": 1, "start": 2.5, "end": 4.0, "text": "Yaman Bey eve geldi mi?"},
-            {"id": 2, "start": 5.0, "end": 7.0, "text": "Adalet Hanım seni çağırıyor."},
-            {"id": 3, "start": 7.5, "end": 9.0, "text": "Hadi, eve gidelim."}]
+    segs = [Segment(0, 0.0, 2.0, "Seher, Kiraz nerede?"), Segment(1, 2.5, 4.0, "Yaman Bey eve geldi mi?"),
+            Segment(2, 5.0, 7.0, "Adalet Hanım seni çağırıyor."), Segment(3, 7.5, 9.0, "Hadi, eve gidelim.")]
     settings = {"model": gemma.model_ref, "batch_lines": 4, "retries": 1, "glossary": str(ROOT / "glossary.tsv"),
                 "memory": None, "episode": "gemma", "cache_dir": str(tmp_path / "cache")}
     out, summary = translate_segments(segs, settings, llm=gemma)
-    print(json.dumps([(s["source"], s["text"], s["flags"]) for s in out], ensure_ascii=False), summary)
-    assert [s["id"] for s in out] == [0, 1, 2, 3] and summary["kind"] == "base"
-    french = [s["text"] for s in out if "untranslated" not in s["flags"]]
+    print(json.dumps([(s.text, s.translation, s.flags) for s in out], ensure_ascii=False), summary)
+    assert [s.id for s in out] == [0, 1, 2, 3] and summary["kind"] == "base"
+    french = [s.translation for s in out if "untranslated" not in s.flags]
     assert len(french) >= 3
     assert langid.classify(" ".join(french))[0] == "fr"
     names = {0: ["Seher", "Kiraz"], 1: ["Yaman"], 2: ["Adalet"]}
-    kept = [n for i, ns in names.items() for n in ns if n in out[i]["text"]]
+    kept = [n for i, ns in names.items() for n in ns if n in out[i].translation]
     for i, ns in names.items():   # a lost name is never silent: it is flagged
-        assert all(n in out[i]["text"] or f"name_missing:{n}" in out[i]["flags"] for n in ns)
+        assert all(n in out[i].translation or f"name_missing:{n}" in out[i]["flags"] for n in ns)
     assert len(kept) >= 3, out

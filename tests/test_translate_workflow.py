@@ -16,9 +16,9 @@ def test_translate_rule_writes_fr_json_and_resumes_from_cache(tmp_path):
     ep = tmp_path / "results" / "e01"
     ep.mkdir(parents=True)
     tr = {"language": "tr", "segments": [
-        {"id": 0, "start": 1.0, "end": 2.5, "text": "Seher Hanım, Yaman Bey geldi."},
-        {"id": 1, "start": 3.0, "end": 4.0, "text": ""},
-        {"id": 2, "start": 6.0, "end": 8.0, "text": "Kiraz uyumuyor."}]}
+        {"id": 0, "start": 1.0, "end": 2.5, "text": "Seher Hanım, Yaman Bey geldi.", "words": [], "flags": ["looser"]},
+        {"id": 1, "start": 3.0, "end": 4.0, "text": "", "words": [], "flags": ["empty"]},
+        {"id": 2, "start": 6.0, "end": 8.0, "text": "Kiraz uyumuyor.", "words": [], "flags": []}]}
     (ep / "tr.json").write_text(json.dumps(tr, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "e01.wav").write_bytes(b"")  # the sheet needs an existing source; audio never runs here
     write_sheet(tmp_path / "episodes.tsv", [("e01", str(tmp_path / "e01.wav"))])
@@ -32,8 +32,10 @@ def test_translate_rule_writes_fr_json_and_resumes_from_cache(tmp_path):
     first = run_workflow(tmp_path, *args, config=config)
     assert first.returncode == 0, first.stderr[-3000:]
     fr = json.loads((ep / "fr.json").read_text(encoding="utf-8"))
-    assert [(s["id"], s["start"], s["end"], s["source"]) for s in fr["segments"]] == \
+    assert [(s["id"], s["start"], s["end"], s["text"]) for s in fr["segments"]] == \
         [(s["id"], s["start"], s["end"], s["text"]) for s in tr["segments"]]
+    assert fr["segments"][0]["flags"][0] == "looser" and fr["segments"][1]["flags"] == ["empty"]  # ASR flags carried on
+    assert fr["segments"][1]["translation"] == "" and fr["segments"][2]["translation"]
     assert fr["summary"]["generated_batches"] == 1 and (ep / ".cache" / "translate" / "batches.jsonl").is_file()
     again = run_workflow(tmp_path, *args, "--forcerun", "translate", config=config)
     assert again.returncode == 0, again.stderr[-3000:]

@@ -22,11 +22,11 @@ def test_real_speech_between_silences(shared_clips, caplog):
     pad = np.zeros(16000 * 3, np.float32)
     audio = np.concatenate([pad, clip, pad])
     pieces = detect_speech(audio, VadOptions())
-    assert pieces and [p["id"] for p in pieces] == list(range(len(pieces)))
-    assert pieces[0]["start"] >= 2.5 and pieces[-1]["end"] <= 3 + clip.size / 16000 + 0.5
-    assert all(p["end"] > p["start"] for p in pieces)
-    assert all(a["end"] <= b["start"] for a, b in zip(pieces, pieces[1:]))
-    assert sum(p["end"] - p["start"] for p in pieces) > 0.6 * clip.size / 16000
+    assert pieces and [p.id for p in pieces] == list(range(len(pieces)))
+    assert pieces[0].start >= 2.5 and pieces[-1].end <= 3 + clip.size / 16000 + 0.5
+    assert all(p.end > p.start for p in pieces)
+    assert all(a.end <= b.start for a, b in zip(pieces, pieces[1:]))
+    assert sum(p.end - p.start for p in pieces) > 0.6 * clip.size / 16000
     progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("vad: ")]
     assert progress[0].startswith("vad: 10% of 17 s") and progress[-1].startswith("vad: 100%")
 
@@ -36,7 +36,7 @@ def test_no_piece_longer_than_max(shared_clips, max_s):
     audio = load_wav(shared_clips / "1-0500-3.wav")                # 30.5 s, natural pieces up to ~6 s
     pieces = detect_speech(audio, VadOptions(max_segment_s=max_s))
     assert len(pieces) >= 10
-    assert max(p["end"] - p["start"] for p in pieces) <= max_s + 1e-3
+    assert max(p.end - p.start for p in pieces) <= max_s + 1e-3
 
 
 def test_version_string():

@@ -11,6 +11,7 @@ from conftest import run_workflow, write_sheet
 
 from altyazi.io import read_json
 from altyazi.metrics import text_in_span, word_error_rate
+from altyazi.recordfiles import read_record_file
 from tools.samples import build_demo_episode
 
 pytestmark = pytest.mark.slow
@@ -42,6 +43,8 @@ def test_every_stage_writes_its_file(demo_run):
         assert (ep / name).exists(), name
     tr, fr = read_json(ep / "tr.json")["segments"], read_json(ep / "fr.json")["segments"]
     assert [(s["id"], s["start"], s["end"]) for s in tr] == [(s["id"], s["start"], s["end"]) for s in fr]
+    for kind in ("segments", "tr", "fr", "cues"):  # every file between stages validates against its schema
+        read_record_file(ep / f"{kind}.json", kind)
     cues = list(srt.parse((ep / "demo.fr.srt").read_text(encoding="utf-8")))
     assert cues and all(c.content.strip() for c in cues)
     assert all(a.end <= b.start for a, b in zip(cues, cues[1:]))

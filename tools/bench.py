@@ -264,7 +264,7 @@ def summarize(env: dict, truth: dict, workdir: Path, first: dict, noop: dict, re
                     "music_s": round(sum(p["end"] - p["start"] for p in truth["parts"] if p["kind"] == "music"), 1),
                     "noise_s": round(sum(p["end"] - p["start"] for p in truth["parts"] if p["kind"] == "noise"), 1),
                     "vad_pieces": len(tr["segments"]),
-                    "translated_lines": sum(bool(s.get("source", "").strip()) for s in fr["segments"]),
+                    "translated_lines": sum(bool((s.get("translation") or "").strip()) for s in fr["segments"]),
                     "reference_words": len(normalize_turkish(reference).split())},
         "workflow": {"wall_s": first["wall_s"], "rtf": ratio(first["wall_s"], audio_s), "jobs": first["jobs"],
                      "noop_rerun_s": noop["wall_s"], "noop_jobs": [j for j in noop["jobs"] if j != "all"],

@@ -21,6 +21,7 @@ from pathlib import Path
 from altyazi.errors import AltyaziError, ConfigError
 from altyazi.io import atomic_write_json
 from altyazi.log import get_logger, setup_logging
+from altyazi.records import Segment
 
 log = get_logger("translate.evaluate")
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def evaluate(pairs: list[tuple[str, str]], settings: dict, llm=None, total_pairs
     """Translate ``pairs`` with ``settings`` (translate_settings + model) and return the report."""
     from altyazi.translate import translate_segments
 
-    segments = [{"id": i, "start": 2.0 * i, "end": 2.0 * i + 1.5, "text": tr} for i, (tr, _) in enumerate(pairs)]
+    segments = [Segment(i, 2.0 * i, 2.0 * i + 1.5, tr) for i, (tr, _) in enumerate(pairs)]
     own_llm = llm is None
     if own_llm:  # loaded here so that load time and translation time are reported apart
         from altyazi.translate.llm import LLM
@@ -75,8 +76,8 @@ def evaluate(pairs: list[tuple[str, str]], settings: dict, llm=None, total_pairs
         if own_llm:
             llm.close()
     seconds = time.perf_counter() - t0
-    hyps = [s["text"] for s in out]
-    lost = sum(1 for s in out if not s["text"].strip() or "untranslated" in s["flags"])
+    hyps = [s.translation or "" for s in out]
+    lost = sum(1 for s in out if not (s.translation or "").strip() or "untranslated" in s.flags)
     report = {
         "model": summary.get("model"), "prompt": summary.get("prompt"), "kind": summary.get("kind"),
         "pairs": len(pairs), "lines_out": len(out), "lines_lost": lost,

@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from altyazi.asr import ASRSettings, transcribe_segments
-from altyazi.asr.align import interpolate_words
 from altyazi.asr.base import Piece
 from altyazi.audio import SAMPLE_RATE, load_wav
 from altyazi.metrics import normalize_turkish, word_error_rate
+from altyazi.records import Segment, interpolate_words
 from altyazi.vad import VadOptions, detect_speech
 from tools.samples import build_episode, espeak, read_transcripts
 
@@ -45,7 +45,7 @@ def offline_settings(whisper: str, **over) -> ASRSettings:
                        device="cpu", faster_whisper=fw, **over)
 
 
-def vad_pieces(audio: np.ndarray) -> list[dict]:
+def vad_pieces(audio: np.ndarray) -> list[Segment]:
     return detect_speech(audio, VadOptions())
 
 
@@ -96,8 +96,8 @@ def measure_timing(whisper: str, gap_s: float = 0.15) -> dict:
     # spread over their VAD piece by length.
     interp = []
     for v in vad:
-        inside = [(t, w) for t, w in truth if v["start"] <= t < v["end"]]
-        spread = interpolate_words([w for _, w in inside], v["start"], v["end"])
+        inside = [(t, w) for t, w in truth if v.start <= t < v.end]
+        spread = interpolate_words([w for _, w in inside], v.start, v.end)
         interp += [abs(x.start - t) for x, (t, _) in zip(spread, inside)]
     return {"truth_words": len(truth), "hyp_words": len(hyp), "matched_words": len(errors),
             "median_abs_start_error_s": _pct(errors, 50), "p90_abs_start_error_s": _pct(errors, 90),
@@ -114,7 +114,7 @@ def measure_gate_on_nonspeech(whisper: str, clips: Path) -> dict:
     chunks = [music(6.0, seed=3), noise(4.0, seed=4, level=0.05), music(4.0, seed=5), load_wav(clips / "3-0500-2.wav")]
     vad, pos = [], 0.0
     for i, c in enumerate(chunks):
-        vad.append({"id": i, "start": round(pos, 3), "end": round(pos + c.size / SAMPLE_RATE, 3)})
+        vad.append(Segment(i, round(pos, 3), round(pos + c.size / SAMPLE_RATE, 3)))
         pos += c.size / SAMPLE_RATE
     audio = np.concatenate(chunks)
     out = {}

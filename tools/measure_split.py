@@ -17,7 +17,7 @@ import random
 import re
 import sys
 
-from altyazi.segments import Word
+from altyazi.records import Word
 from altyazi.subtitles.cues import Cue, _split_once
 from altyazi.subtitles.linebreak import tokenize
 

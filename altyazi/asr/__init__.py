@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import ModelMissingError
 from ..log import get_logger
-from ..segments import Segment
+from ..records import Segment
 from .base import SAMPLE_RATE, Piece, Transcript
 from .chain import cut_pieces, decide, time_words, transcribe_with_chain
 from .plan import LinkPlan, plan_chain
@@ -76,17 +76,17 @@ class _Unavailable:
         pass
 
 
-def transcribe_segments(audio: np.ndarray, vad_segments: list[dict],
+def transcribe_segments(audio: np.ndarray, vad_segments: list[Segment],
                         settings: ASRSettings) -> tuple[list[Segment], dict]:
-    """One Segment per VAD piece (same id/start/end, in order), plus a summary for tr.json and the log.
-
-    ``audio``: 16 kHz mono float32; ``vad_segments``: dicts with id, start, end (s)."""
+    """The VAD records, in order, filled with text, words, backend, note and flags, plus a summary
+    for tr.json and the log. ``audio``: 16 kHz mono float32."""
     t0 = time.perf_counter()
+    vad_segments = [replace(v, flags=list(v.flags)) for v in vad_segments]  # the caller's records stay as they were
     pieces = cut_pieces(audio, vad_segments)
     states, plans, fallbacks = (transcribe_with_chain(pieces, settings, _make_backend_checked)
                                 if pieces else ([], plan_chain(settings), []))
     chain_note = "; ".join(f"{f['link']}: {f['reason']}" for f in fallbacks) or None
-    segments = [decide(s, chain_note) for s in states]
+    segments = [decide(s, chain_note, v) for s, v in zip(states, vad_segments, strict=True)]
     gives = {"faster-whisper": True}
     words = time_words(segments, pieces, settings, gives)
     audio_s = audio.size / SAMPLE_RATE

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import ModelMissingError
 from ..log import get_logger
-from ..segments import Word
+from ..records import Word, interpolate_words
 from .base import SAMPLE_RATE
 
 log = get_logger("asr.align")
@@ -23,15 +23,6 @@ log = get_logger("asr.align")
 
 def turkish_lower(text: str) -> str:
     return text.replace("I", "ı").replace("İ", "i").lower()
-
-
-def interpolate_words(words: list[str], start: float, end: float, flag: str = "interpolated") -> list[Word]:
-    """Spread ``words`` over [start, end] seconds in proportion to their length (characters)."""
-    if not words:
-        return []
-    weights = np.array([max(1, len(w)) for w in words], dtype=float)
-    edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
-    return [Word(float(edges[i]), float(edges[i + 1]), w, None, flag) for i, w in enumerate(words)]
 
 
 def fill_gaps(times: list[tuple[float, float] | None], words: list[str], start: float, end: float,

@@ -7,7 +7,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..segments import Word
+from ..records import Word
 
 SAMPLE_RATE = 16000
 

@@ -14,8 +14,8 @@ import numpy as np
 from .. import gpu
 from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
 from ..log import get_logger
-from ..segments import Segment
-from .align import CTCAligner, interpolate_words
+from ..records import Segment, interpolate_words
+from .align import CTCAligner
 from .base import SAMPLE_RATE, Piece, Transcript
 from .gate import check_transcript
 from .plan import LinkPlan, plan_chain
@@ -45,10 +45,9 @@ def describe_error(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if not isinstance(err, AltyaziError) else text
 
 
-def cut_pieces(audio: np.ndarray, segments: list[dict]) -> list[Piece]:
+def cut_pieces(audio: np.ndarray, segments: list[Segment]) -> list[Piece]:
     """The 16 kHz samples of each VAD segment (times in seconds)."""
-    return [Piece(int(s["id"]), float(s["start"]), float(s["end"]),
-                  audio[int(s["start"] * SAMPLE_RATE):int(s["end"] * SAMPLE_RATE)]) for s in segments]
+    return [Piece(s.id, s.start, s.end, audio[int(s.start * SAMPLE_RATE):int(s.end * SAMPLE_RATE)]) for s in segments]
 
 
 def judge(text: str, settings) -> list[str]:
@@ -127,25 +126,28 @@ def transcribe_with_chain(pieces: list[Piece], settings, make_backend) -> tuple[
     return states, plans, fallbacks
 
 
-def decide(state: PieceState, chain_note: str | None) -> Segment:
-    """The segment for one piece: the accepted answer, else the best rejected one with flags."""
+def decide(state: PieceState, chain_note: str | None, record: Segment) -> Segment:
+    """Fill the VAD ``record`` of one piece: the accepted answer, else the best rejected one with flags."""
     p = state.piece
     rejected = [a for a in state.attempts if a.reasons and a is not state.accepted]
     notes = [chain_note] if chain_note else []
     notes += [f"{a.link}{' (looser)' if a.looser else ''} rejected: {'; '.join(a.reasons)}" for a in rejected]
-    note = "; ".join(notes) or None
-    if state.accepted:
-        a = state.accepted
-        flags = ["looser"] if a.looser else []
-        return Segment(p.id, p.start, p.end, a.transcript.text, list(a.transcript.words), a.link, note, flags)
-    # Foreign-sounding but otherwise clean text is kept (a short line can fool the language check).
-    for a in state.attempts:
-        if a.reasons == ["not_turkish"]:
-            return Segment(p.id, p.start, p.end, a.transcript.text, list(a.transcript.words), a.link, note,
-                           ["not_turkish"])
-    kinds = sorted({r.split(":")[0] for a in state.attempts for r in a.reasons} - {"empty"})
-    last = state.attempts[-1].link if state.attempts else None
-    return Segment(p.id, p.start, p.end, "", [], last, note, ["empty", *kinds])
+    record.note = "; ".join(notes) or None
+    chosen = state.accepted
+    flags = ["looser"] if chosen and chosen.looser else []
+    if chosen is None:  # foreign-sounding but otherwise clean text is kept (short lines fool the language check)
+        chosen = next((a for a in state.attempts if a.reasons == ["not_turkish"]), None)
+        flags = ["not_turkish"] if chosen else []
+    if chosen is not None:
+        record.text, record.words, record.backend = chosen.transcript.text, list(chosen.transcript.words), chosen.link
+    else:
+        kinds = sorted({r.split(":")[0] for a in state.attempts for r in a.reasons} - {"empty"})
+        record.text, record.words = "", []
+        record.backend = state.attempts[-1].link if state.attempts else None
+        flags = ["empty", *kinds]
+    assert record.id == p.id, "pieces and VAD records are in the same order"
+    record.add_flags(*flags)
+    return record
 
 
 def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_times: dict[str, bool]) -> Counter:
@@ -177,8 +179,8 @@ def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_tim
     for seg in segments:
         for w in seg.words:
             counts[w.flag or ("aligned" if id(seg) in retimed else "asr")] += 1
-        if seg.words and all(w.flag == "interpolated" for w in seg.words) and "words_interpolated" not in seg.flags:
-            seg.flags.append("words_interpolated")
+        if seg.words and all(w.flag == "interpolated" for w in seg.words):
+            seg.add_flags("words_interpolated")
     if aligner is not None:
         aligner.model = None
         gpu.release_memory()

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import ConfigError, ModelMissingError
 from ..log import get_logger, progress
 from ..models import is_local_ref
-from ..segments import Word
+from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
 
 log = get_logger("asr.whisper")

@@ -1,4 +1,5 @@
-"""Subtitle stage: translated segments + Turkish word times -> timed cues -> .srt/.vtt + QC.
+"""Subtitle stage: fr.json's segments (Turkish words with times, French translation, flags) ->
+timed cues -> .srt/.vtt + QC.
 
 ``build_subtitles`` is what ``scripts/subtitles.py`` calls. Modules: :mod:`.rules` (config),
 :mod:`.linebreak` (French line breaks), :mod:`.cues` (split/merge into readable pieces),
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..log import get_logger
-from .cues import Cue, build_pieces
+from ..records import Cue, Segment
+from .cues import build_pieces
 from .qc import qc_report, speech_intervals
 from .rules import SubtitleRules
 from .timing import time_cues
@@ -33,23 +35,23 @@ class Subtitles:
     speech: list[tuple[float, float]]   # speech intervals (s) the QC measured against
 
 
-def build_cues(tr_segments: list[dict], fr_segments: list[dict], rules: SubtitleRules) -> list[Cue]:
-    """Timed, flagged cues from tr.json and fr.json segments (same ids), in time order."""
-    return time_cues(build_pieces(tr_segments, fr_segments, rules), rules)
+def build_cues(segments: list[Segment], rules: SubtitleRules) -> list[Cue]:
+    """Timed, flagged cues from translated segments, in time order."""
+    return time_cues(build_pieces(segments, rules), rules)
 
 
-def build_subtitles(tr_segments: list[dict], fr_segments: list[dict], options: dict[str, Any] | None) -> Subtitles:
+def build_subtitles(segments: list[Segment], options: dict[str, Any] | None) -> Subtitles:
     """Cues, SubRip (and WebVTT when ``options['formats']`` has vtt) texts and the QC figures."""
     rules = SubtitleRules.from_config(options)
-    cues = build_cues(tr_segments, fr_segments, rules)
+    cues = build_cues(segments, rules)
     files = {}
     for lang in ("fr", "tr"):
         subs = to_subtitles(cues, lang)
         files[f"{lang}.srt"] = compose_srt(subs)
         if "vtt" in rules.formats:
             files[f"{lang}.vtt"] = compose_vtt(subs)
-    qc = qc_report(cues, tr_segments, rules)
+    qc = qc_report(cues, segments, rules)
     flagged = {f: sum(f in c.flags for c in cues) for f in sorted({f for c in cues for f in c.flags})}
     log.info("%d cues from %d segments; flags: %s; unflagged violations: %d",
-             len(cues), len(tr_segments), flagged or "none", qc["unflagged_violations"])
-    return Subtitles(cues, files, qc, rules, speech_intervals(tr_segments, rules.speech_merge_gap_s))
+             len(cues), len(segments), flagged or "none", qc["unflagged_violations"])
+    return Subtitles(cues, files, qc, rules, speech_intervals(segments, rules.speech_merge_gap_s))

@@ -10,12 +10,9 @@ Timing (frames, gaps, reading speed) is applied afterwards by :mod:`.timing`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
-from ..errors import AltyaziError
 from ..log import get_logger
-from ..segments import Word  # a Turkish word: start/end in seconds from the episode start
+from ..records import Cue, Segment
 from .linebreak import FORBIDDEN, break_cost, break_lines, tokenize
 from .rules import SubtitleRules
 
@@ -23,84 +20,6 @@ log = get_logger("subtitles")
 
 _TR_SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
 _TR_CLAUSE_END = re.compile(r"[,;:]+[\"')\]]*$")
-
-
-class SubtitleInputError(AltyaziError):
-    hint = "tr.json and fr.json must come from the same run: rerun `snakemake --forcerun translate`."
-
-
-@dataclass
-class Cue:
-    """One subtitle: French ``text`` (lines joined by newlines), Turkish ``source``, and times in s.
-
-    ``speech_start``/``speech_end`` are the first/last word times it covers; ``flags`` name the
-    rules it knowingly breaks (e.g. ``cps``, ``short``) or what the translation flagged.
-    """
-    words: list[Word]
-    fr_tokens: list[str]
-    segment_ids: list[int]
-    flags: list[str] = field(default_factory=list)
-    start: float = 0.0
-    end: float = 0.0
-    text: str = ""
-    source: str = ""
-
-    @property
-    def speech_start(self) -> float:
-        return self.words[0].start
-
-    @property
-    def speech_end(self) -> float:
-        return max(w.end for w in self.words)
-
-    @property
-    def french(self) -> str:
-        return " ".join(self.fr_tokens)
-
-    @property
-    def turkish(self) -> str:
-        return " ".join(w.word for w in self.words)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "text": self.text,
-                "source": self.source, "speech_start": round(self.speech_start, 3),
-                "speech_end": round(self.speech_end, 3), "segments": self.segment_ids,
-                "flags": sorted(set(self.flags))}
-
-
-def segment_words(seg: dict[str, Any]) -> list[Word]:
-    """The words of a tr.json segment with times made monotonic (each within the segment order).
-
-    A segment without word times gets its text's words spread evenly over the segment span.
-    """
-    raw = seg.get("words") or []
-    if raw:
-        words = [Word(float(w["start"]), float(w["end"]), str(w["word"]).strip()) for w in raw]
-        words = [w for w in words if w.word]
-    else:
-        tokens = tokenize(seg.get("text") or "")
-        if not tokens:
-            return []
-        start, end = float(seg["start"]), float(seg["end"])
-        step = max(end - start, 0.0) / len(tokens)
-        words = [Word(start + i * step, start + (i + 1) * step, t) for i, t in enumerate(tokens)]
-    last = -float("inf")
-    for w in words:  # ASR word times can jitter backwards by a few ms: never let order and time disagree
-        w.start = max(w.start, last)
-        w.end = max(w.end, w.start)
-        last = w.start
-    return words
-
-
-def pair_segments(tr: list[dict], fr: list[dict]) -> list[tuple[dict, dict]]:
-    """Match tr.json and fr.json segments by id; a missing or extra id is a SubtitleInputError."""
-    by_id = {int(s["id"]): s for s in fr}
-    missing = [s["id"] for s in tr if int(s["id"]) not in by_id]
-    extra = sorted(set(by_id) - {int(s["id"]) for s in tr})
-    if missing or extra:
-        raise SubtitleInputError(f"fr.json does not match tr.json: ids missing in fr.json {missing[:10]}, "
-                                 f"ids only in fr.json {extra[:10]}")
-    return [(s, by_id[int(s["id"])]) for s in tr]
 
 
 def _fits(cue: Cue, rules: SubtitleRules) -> bool:
@@ -143,8 +62,8 @@ def _split_once(cue: Cue) -> tuple[Cue, Cue] | None:
             if best is None or cost < best[0]:
                 best = (cost, k, m)
     _, k, m = best
-    left = Cue(words[:k], toks[:m], list(cue.segment_ids), list(cue.flags))
-    right = Cue(words[k:], toks[m:], list(cue.segment_ids), list(cue.flags))
+    left = Cue(words[:k], toks[:m], list(cue.segment_ids), list(cue.flags), speaker=cue.speaker)
+    right = Cue(words[k:], toks[m:], list(cue.segment_ids), list(cue.flags), speaker=cue.speaker)
     return left, right
 
 
@@ -165,7 +84,9 @@ def _is_fragment(cue: Cue, rules: SubtitleRules) -> bool:
 
 def _merged(a: Cue, b: Cue) -> Cue:
     ids = a.segment_ids + [i for i in b.segment_ids if i not in a.segment_ids]
-    return Cue(a.words + b.words, a.fr_tokens + b.fr_tokens, ids, a.flags + [f for f in b.flags if f not in a.flags])
+    merged = Cue(a.words + b.words, a.fr_tokens + b.fr_tokens, ids, list(a.flags), speaker=a.speaker)
+    merged.add_flags(*b.flags)
+    return merged
 
 
 def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
@@ -197,25 +118,25 @@ def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
     return cues
 
 
-def build_pieces(tr_segments: list[dict], fr_segments: list[dict], rules: SubtitleRules) -> list[Cue]:
+def build_pieces(segments: list[Segment], rules: SubtitleRules) -> list[Cue]:
     """Untimed cues, in order: each Turkish word and French word appears in exactly one of them.
 
     Segments with no Turkish words (nothing recognised) give no cue; a segment with Turkish but
-    no French gives a cue flagged ``no_translation`` (an empty French cue is not written).
+    no French gives a cue flagged ``no_translation`` (an empty French cue is not written). Each cue
+    starts with the flags of its segment (ASR and translation), so they reach the viewer's QC.
     """
     cues: list[Cue] = []
     skipped = 0
-    for tr, fr in pair_segments(tr_segments, fr_segments):
-        words = segment_words(tr)
+    for seg in segments:
+        words = seg.timed_words()
         if not words:
             skipped += 1
             continue
-        flags = [str(f) for f in (fr.get("flags") or [])]
-        tokens = tokenize(fr.get("text") or "")
-        if not tokens:
-            flags.append("no_translation")
-            log.warning("segment %s has Turkish but no French text: its cue is flagged no_translation", tr["id"])
-        cues.extend(split_cue(Cue(words, tokens, [int(tr["id"])], flags), rules))
+        cue = Cue(words, tokenize(seg.translation or ""), [seg.id], list(seg.flags), speaker=seg.speaker)
+        if not cue.fr_tokens:
+            cue.add_flags("no_translation")
+            log.warning("segment %s has Turkish but no French text: its cue is flagged no_translation", seg.id)
+        cues.extend(split_cue(cue, rules))
     if skipped:
         log.info("%d segment(s) without recognised words give no cue", skipped)
     return merge_fragments(cues, rules)

@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 from ..io import atomic_path, atomic_write_text
-from .cues import Cue
+from ..records import Cue
 from .rules import SubtitleRules, display_chars
 
 
@@ -82,15 +82,15 @@ def plot_timeline(cues: list[Cue], speech: list[tuple[float, float]], path: str,
         ax = axes[r][0]
         lo, hi = r * 60.0, min((r + 1) * 60.0, max(end, r * 60.0 + 1))
         ax.broken_barh([(s, e - s) for s, e in speech if e > lo and s < hi], (1.1, 0.8), color="#4c72b0")
-        plain = [(c.start, c.end - c.start) for c in cues if c.text and not c.flags and c.end > lo and c.start < hi]
-        flagged = [(c.start, c.end - c.start) for c in cues if c.text and c.flags and c.end > lo and c.start < hi]
-        ax.broken_barh(plain, (0.1, 0.8), color="#55a868")
-        ax.broken_barh(flagged, (0.1, 0.8), color="#dd8452")
+        shown = [c for c in cues if c.text and c.end > lo and c.start < hi]
+        for color, keep in (("#55a868", lambda c: not c.flags), ("#dd8452", lambda c: c.flags and not c.asr_flags),
+                            ("#c44e52", lambda c: c.asr_flags)):
+            ax.broken_barh([(c.start, c.end - c.start) for c in shown if keep(c)], (0.1, 0.8), color=color)
         ax.set_xlim(lo, lo + 60.0)
         ax.set_ylim(0, 2)
         ax.set_yticks([0.5, 1.5], ["cues", "speech"])
         ax.set_xlabel("time (s)" if r == rows - 1 else "")
-    axes[0][0].set_title(f"{title} speech (blue) vs cues (green; orange = flagged), first "
+    axes[0][0].set_title(f"{title} speech (blue) vs cues (green; orange = flagged; red = resting on flagged ASR), first "
                          f"{min(minutes, rows):g} min".strip())
     fig.tight_layout()
     _save(fig, path)
@@ -104,8 +104,9 @@ def qc_table_html(qc: dict[str, Any], episode: str) -> str:
     for key, c in qc["checks"].items():
         rows.append((f"{key.replace('_', ' ')} ({c['what']})", c["count"], f"{c['percent']} %",
                      f"{c['flagged']} flagged, {c['unflagged']} unflagged"))
-    tf = qc["translation_flagged"]
-    rows.append(("cues flagged by translation", tf["count"], f"{tf['percent']} %", ", ".join(tf["flags"])))
+    for key, what in (("asr_flagged", "cues resting on flagged ASR"), ("translation_flagged", "cues flagged by translation")):
+        f = qc[key]
+        rows.append((what, f["count"], f"{f['percent']} %", ", ".join(f"{k} {v}" for k, v in f["flags"].items())))
     sc = qc["speech_not_covered"]
     rows.append(("speech not covered by any cue (s)", sc["seconds"], f"{sc['percent']} %",
                  f"of {qc['speech_seconds']} s of speech"))

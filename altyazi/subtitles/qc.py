@@ -11,11 +11,10 @@ import bisect
 import statistics
 from typing import Any
 
-from .cues import Cue, segment_words
+from ..records import FLAGS, Cue, Segment, flag_name
 from .rules import SubtitleRules, display_chars
 
 EPS = 1e-6
-TIMING_FLAGS = {"late_start", "extended", "short", "cps", "long", "lines", "gap_open"}  # set by timing; others come from translation
 
 # check name -> (description, cue flag that explains it, or None when it is never acceptable)
 CHECKS = {
@@ -34,9 +33,14 @@ CHECKS = {
 }
 
 
-def speech_intervals(tr_segments: list[dict], merge_gap_s: float) -> list[tuple[float, float]]:
+def flags_of_stage(cue: Cue, stage: str) -> list[str]:
+    """The cue's flags set by ``stage`` (asr, translate or subtitles: see records.FLAGS)."""
+    return sorted({f for f in cue.flags if FLAGS.get(flag_name(f), ("",))[0] == stage})
+
+
+def speech_intervals(segments: list[Segment], merge_gap_s: float) -> list[tuple[float, float]]:
     """Union of word times (s), sorted, with gaps up to ``merge_gap_s`` bridged."""
-    spans = sorted((w.start, w.end) for s in tr_segments for w in segment_words(s) if w.end > w.start)
+    spans = sorted((w.start, w.end) for s in segments for w in s.timed_words() if w.end > w.start)
     out: list[list[float]] = []
     for a, b in spans:
         if out and a - out[-1][1] <= merge_gap_s:
@@ -108,14 +112,31 @@ def cue_violations(cues: list[Cue], speech: list[tuple[float, float]], rules: Su
     return out
 
 
-def qc_report(cues: list[Cue], tr_segments: list[dict], rules: SubtitleRules) -> dict[str, Any]:
+def _flagged_by(shown: list[Cue], stage: str) -> dict[str, Any]:
+    """Cues carrying flags of ``stage``: how many, which flags (with counts)."""
+    hits = [flags_of_stage(c, stage) for c in shown]
+    counts: dict[str, int] = {}
+    for fl in hits:
+        for f in fl:
+            counts[flag_name(f)] = counts.get(flag_name(f), 0) + 1
+    n = sum(bool(h) for h in hits)
+    return {"count": n, "percent": round(100 * n / len(shown), 1) if shown else 0.0, "flags": dict(sorted(counts.items()))}
+
+
+def flagged_cue_list(shown: list[Cue]) -> list[dict[str, Any]]:
+    """Every flagged cue (timecode, flags, text), for the reviewer."""
+    return [{"cue": i, "start": round(c.start, 3), "end": round(c.end, 3), "flags": sorted(set(c.flags)),
+             "text": c.text, "source": c.source} for i, c in enumerate(shown, 1) if c.flags]
+
+
+def qc_report(cues: list[Cue], segments: list[Segment], rules: SubtitleRules) -> dict[str, Any]:
     """QC figures for the French cues (those with text): see :data:`CHECKS` for each key.
 
     Every check has ``count``, ``percent`` (of cues, or of lines for line length), ``flagged``
     (how many of those cues carry the explaining flag) and ``unflagged``.
     """
     shown = [c for c in cues if c.text]
-    speech = speech_intervals(tr_segments, rules.speech_merge_gap_s)
+    speech = speech_intervals(segments, rules.speech_merge_gap_s)
     pos = {id(c): i for i, c in enumerate(cues)}
     adjacent = [pos[id(b)] == pos[id(a)] + 1 for a, b in zip(shown, shown[1:])] + [True]
     per_cue = cue_violations(shown, speech, rules, adjacent)
@@ -130,7 +151,6 @@ def qc_report(cues: list[Cue], tr_segments: list[dict], rules: SubtitleRules) ->
         checks[key] = {"count": count, "percent": round(100 * count / base, 1) if base else 0.0,
                        "flagged": flagged, "unflagged": count - flagged, "what": desc}
         unflagged_total += count - flagged
-    translation_flagged = [c for c in shown if set(c.flags) - TIMING_FLAGS]
     no_text = [c for c in cues if not c.text]
     speech_s = sum(e - s for s, e in speech)
     uncovered = _uncovered(speech, [(c.start, c.end) for c in shown])
@@ -142,10 +162,9 @@ def qc_report(cues: list[Cue], tr_segments: list[dict], rules: SubtitleRules) ->
         "checks": checks,
         "unflagged_violations": unflagged_total,
         "flagged_cues": sum(1 for c in shown if c.flags),
-        "translation_flagged": {"count": len(translation_flagged),
-                                "percent": round(100 * len(translation_flagged) / n, 1) if n else 0.0,
-                                "flags": sorted({f for c in translation_flagged for f in c.flags}
-                                                - TIMING_FLAGS)},
+        "asr_flagged": _flagged_by(shown, "asr"),
+        "translation_flagged": _flagged_by(shown, "translate"),
+        "flagged_cue_list": flagged_cue_list(shown),
         "cues_without_french": len(no_text),
         "speech_seconds": round(speech_s, 2),
         "speech_not_covered": {"seconds": round(uncovered, 2),

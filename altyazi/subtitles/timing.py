@@ -9,7 +9,7 @@ What still does not fit is flagged on the cue, never fixed by cutting text.
 
 from __future__ import annotations
 
-from .cues import Cue
+from ..records import Cue
 from .linebreak import break_lines
 from .rules import SubtitleRules, display_chars
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import srt
 
-from .cues import Cue
+from ..records import Cue
 
 
 def to_subtitles(cues: list[Cue], language: str = "fr") -> list[srt.Subtitle]:

@@ -19,7 +19,7 @@ def cut_batches(lines: list[dict], batch_lines: int) -> list[list[dict]]:
             break
         best_j, best_gap = i + batch_lines, float("-inf")
         for j in range(i + lo, i + batch_lines + 1):  # batch = lines[i:j], cut before lines[j]
-            gap = float(lines[j]["start"]) - float(lines[j - 1]["end"])
+            gap = lines[j].start - lines[j - 1].end
             if gap >= best_gap:  # on a tie the later cut wins: fuller batches, fewer prompts
                 best_j, best_gap = j, gap
         batches.append(lines[i:best_j])

@@ -13,9 +13,10 @@ models translate the lines of a batch side by side, one completion each.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..log import get_logger, progress
+from ..records import FLAGS, Segment, flag_name
 from .batching import cut_batches
 from .cache import BatchCache, cache_key
 from .glossary import load_glossary, names_to_keep, relevant_terms
@@ -69,7 +70,7 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
             accepted, reason = strategy.accept(jobs[i], reply, last=attempt == retries)
             if accepted is None:
                 reasons[i] = reason
-                ids = [u["id"] for u in jobs[i].units]
+                ids = [u.id for u in jobs[i].units]
                 log.info("lines %s-%s: reply rejected (%s)%s", ids[0], ids[-1], reason,
                          ", retrying with a stricter prompt" if attempt < retries else "")
                 log.debug("rejected reply: %r", reply[:2000])
@@ -84,18 +85,18 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
         if len(job.units) == 1:
             unit = job.units[0]
             log.warning("line %s kept in Turkish (flag untranslated): %s after %d attempt(s): %r",
-                        unit["id"], reasons.get(i, "rejected"), retries + 1, unit["source"][:80])
-            outcomes[i] = Outcome([unit["source"]], [["untranslated"]], retries=retries)
+                        unit.id, reasons.get(i, "rejected"), retries + 1, unit.text[:80])
+            outcomes[i] = Outcome([unit.text.strip()], [["untranslated"]], retries=retries)
             continue
         mid = len(job.units) // 2
-        first = Job(job.units[:mid], job.prev, [u["source"] for u in job.units[mid:]][:max(len(job.look), 1)],
+        first = Job(job.units[:mid], job.prev, [u.text for u in job.units[mid:]][:max(len(job.look), 1)],
                     job.summary, job.address, job.terms)
         keep = max(len(job.prev), 1)
-        second = Job(job.units[mid:], (job.prev + [(u["source"], None) for u in job.units[:mid]])[-keep:],
+        second = Job(job.units[mid:], (job.prev + [(u.text, None) for u in job.units[:mid]])[-keep:],
                      job.look, job.summary, job.address, job.terms)
         halves += [first, second]
         owners.append(i)
-        log.info("lines %s-%s: halved into %d + %d lines", job.units[0]["id"], job.units[-1]["id"],
+        log.info("lines %s-%s: halved into %d + %d lines", job.units[0].id, job.units[-1].id,
                  mid, len(job.units) - mid)
     if halves:
         sub = solve(halves, strategy, retries)
@@ -124,29 +125,23 @@ def _split_streams(batches: list, streams: int) -> list[list]:
     return out
 
 
-def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[list[dict], dict]:
-    """Translate tr.json ``segments`` into fr.json segments (same order, ids, starts and ends) and a
-    summary dict (lines, translated, flagged, retries, halvings, cached/generated batches, tokens,
-    tokens/s, seconds).
+def translate_segments(segments: list[Segment], settings: dict, llm=None) -> tuple[list[Segment], dict]:
+    """Give every tr.json segment its ``translation`` (same records, same order; ids and times are
+    never touched) and return them with a summary dict (lines, translated, flagged, retries,
+    halvings, cached/generated batches, tokens, tokens/s, seconds). Flags are added, never replaced.
 
     ``settings``: the ``translate`` block of config.yaml plus ``model``; the script adds ``episode``
-    and ``cache_dir``. ``llm``: an already loaded :class:`~altyazi.translate.llm.LLM` (or any object
-    with its interface) to reuse; otherwise one is loaded here and closed at the end.
+    and ``cache_dir``. ``llm``: an already loaded translator (:class:`~altyazi.translate.llm.LLM`
+    or any object with its interface) to reuse; otherwise one is loaded here and closed at the end.
     """
     t0 = time.perf_counter()
-    out = [{"id": s["id"], "start": s["start"], "end": s["end"], "source": s.get("text", "") or "",
-            "text": "", "flags": []} for s in segments]
-    by_id = {o["id"]: o for o in out}
-    if len(by_id) != len(out):
-        from ..errors import TranslationError
-        raise TranslationError("tr.json has duplicated segment ids", hint="Rerun the asr stage (`snakemake --forcerun asr`).")
-    units = [{"id": o["id"], "start": o["start"], "end": o["end"], "source": o["source"].strip()}
-             for o in out if o["source"].strip()]
-    stats = dict(lines=len(out), to_translate=len(units), translated=0, flagged=0, untranslated=0,
+    segments = [replace(seg, flags=list(seg.flags), translation="") for seg in segments]  # the caller's records stay as they were
+    units = [seg for seg in segments if seg.text.strip()]
+    stats = dict(lines=len(segments), to_translate=len(units), translated=0, flagged=0, untranslated=0,
                  name_missing=0, retries=0, halvings=0, cached_batches=0, generated_batches=0)
     if not units:
         stats.update(seconds=round(time.perf_counter() - t0, 2))
-        return out, stats
+        return segments, stats
 
     batch_lines = int(settings.get("batch_lines", 20))
     context_lines = int(settings.get("context_lines", 6))
@@ -173,17 +168,17 @@ def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[
                  "memory (a base model cannot report them)")
     tokens0, gen0 = llm.new_tokens, llm.gen_seconds
     french: dict = {}                    # id -> final French (context of later batches)
-    position = {u["id"]: k for k, u in enumerate(units)}
+    position = {u.id: k for k, u in enumerate(units)}
     batches = cut_batches(units, batch_lines)
     streams = _split_streams(batches, int(settings.get("streams") or 1) if kind == "chat" else 1)
     summaries: list[str | None] = [None] * len(streams)
     gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries]
 
     def make_job(batch: list[dict], summary: str | None) -> Job:
-        start = position[batch[0]["id"]]
-        prev = [(u["source"], french.get(u["id"])) for u in units[max(0, start - context_lines):start]]
-        look = [u["source"] for u in units[start + len(batch):start + len(batch) + lookahead_lines]]
-        texts = [u["source"] for u in batch] + [s for s, _ in prev] + look
+        start = position[batch[0].id]
+        prev = [(u.text, french.get(u.id)) for u in units[max(0, start - context_lines):start]]
+        look = [u.text for u in units[start + len(batch):start + len(batch) + lookahead_lines]]
+        texts = [u.text for u in batch] + [s for s, _ in prev] + look
         found = relevant_terms(terms, texts)
         names = " ".join(t.french for t in found)
         return Job(batch, prev, look, summary if kind == "chat" else None,
@@ -192,7 +187,7 @@ def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[
     def batch_jobs(job: Job) -> list[Job]:
         if kind == "chat":
             return [job]
-        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u["source"]])) for u in job.units]
+        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u.text])) for u in job.units]
 
     steps = max(len(s) for s in streams)
     desc = f"translating {len(units)} lines in {len(batches)} batches" + \
@@ -228,26 +223,24 @@ def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[
                 summaries[si] = outcome.summary
             for speaker, addressee, form in outcome.address:
                 memory.observe(speaker, addressee, form)
-            for unit, text, flags in zip(batch, outcome.texts, outcome.flags, strict=True):
-                seg = by_id[unit["id"]]
+            for seg, text, flags in zip(batch, outcome.texts, outcome.flags, strict=True):
                 if "untranslated" in flags:
-                    seg["text"], seg["flags"] = unit["source"], list(flags)
+                    seg.translation = seg.text.strip()
+                    seg.add_flags(*flags)
                 else:
-                    seg["text"] = french_typography(text)
-                    seg["flags"] = list(flags) + check_names(unit["source"], seg["text"], terms)
-                french[unit["id"]] = seg["text"]
+                    seg.translation = french_typography(text)
+                    seg.add_flags(*flags, *check_names(seg.text, seg.translation, terms))
+                french[seg.id] = seg.translation
     memory.save()
     tokens, gen_s = llm.new_tokens - tokens0, llm.gen_seconds - gen0
     if own_llm:
         llm.close()
-    for seg in out:
-        if seg["flags"]:
-            stats["flagged"] += 1
-        if "untranslated" in seg["flags"]:
-            stats["untranslated"] += 1
-        elif seg["source"].strip():
-            stats["translated"] += 1
-        stats["name_missing"] += sum(f.startswith("name_missing") for f in seg["flags"])
+    for seg in units:
+        new = [f for f in seg.flags if FLAGS.get(flag_name(f), ("",))[0] == "translate"]
+        stats["flagged"] += bool(new)
+        stats["untranslated"] += "untranslated" in new
+        stats["translated"] += "untranslated" not in new
+        stats["name_missing"] += sum(flag_name(f) == "name_missing" for f in new)
     stats.update(model=llm.model_ref, prompt=prompt.version, kind=kind, batch_lines=batch_lines,
                  streams=len(streams), batch_size=getattr(llm, "batch_size", None), new_tokens=tokens,
                  tokens_per_s=round(tokens / gen_s, 2) if gen_s else None, seconds=round(time.perf_counter() - t0, 2))
@@ -256,4 +249,4 @@ def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[
              stats["lines"], stats["to_translate"], stats["translated"], stats["untranslated"], stats["name_missing"],
              stats["retries"], stats["halvings"], stats["cached_batches"], len(batches), tokens,
              stats["tokens_per_s"], stats["seconds"])
-    return out, stats
+    return segments, stats

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..records import Segment
 from .glossary import Term, names_to_keep
 from .parse import clean_completion, match_reply, parse_reply
 from .prompts import PromptFile, base_shots
@@ -20,7 +21,7 @@ from .prompts import PromptFile, base_shots
 @dataclass
 class Job:
     """One request: the lines to translate (dicts with ``id`` and ``source``) and their context."""
-    units: list[dict]
+    units: list[Segment]    # the lines to translate (their Turkish is ``text``)
     prev: list[tuple[str, str | None]] = field(default_factory=list)   # (turkish, french or None)
     look: list[str] = field(default_factory=list)
     summary: str | None = None
@@ -61,7 +62,7 @@ class ChatStrategy(_Strategy):
             address=f"Forms of address already established (keep them):\n{address}\n" if address else "",
             summary=f"Story so far: {job.summary}\n\n" if job.summary else "",
             previous=f"Previous lines (context only, already translated):\n{prev}" if prev else "",
-            lines="\n".join(f"{i}. {u['source']}" for i, u in enumerate(job.units, 1)),
+            lines="\n".join(f"{i}. {u.text.strip()}" for i, u in enumerate(job.units, 1)),
             lookahead=f"\nFollowing lines (context only, do not translate them):\n{look}" if look else "")
         if strict:
             user += "\n\n" + self.prompt.render("stricter", **self.langs, count=n)
@@ -105,7 +106,7 @@ class BaseStrategy(_Strategy):
         if strict and names:
             head += "\n" + self.prompt.render("keep_names", **self.langs, names=", ".join(names)).strip()
         body = "\n\n".join(self._pair(s, f) for s, f in pairs)
-        return f"{head}\n\n{body}\n\n{self._pair(unit['source'], None)}"
+        return f"{head}\n\n{body}\n\n{self._pair(unit.text.strip(), None)}"
 
     def generate(self, prompts: list) -> list[str]:
         return self.llm.complete(prompts, self.max_new_tokens, stop="\n")
@@ -114,7 +115,7 @@ class BaseStrategy(_Strategy):
         """One non-empty line, not a copy of the Turkish, not runaway; a line that lost a glossary
         name is re-asked, and accepted on the last attempt (the engine then flags the name)."""
         (unit,) = job.units
-        src = unit["source"].strip()
+        src = unit.text.strip()
         text = clean_completion(reply, self.langs["target_language"])
         if not text:
             return None, "empty completion"
