@@ -16,12 +16,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .asr import registry
 from .episodes import add_episode, read_sheet
 from .errors import AltyaziError
 from .resources import workflow_root
 
-ASR_LINKS = ["voxtral-small", "voxtral-mini", "faster-whisper"]
 ROOT = workflow_root()
+
+
+def asr_links() -> list[str]:
+    """The ASR backends in the registry's order (the default chain's order)."""
+    return registry.names()
 
 
 def config_overrides(profile: str | None = None, asr: str | None = None, extra: list[str] | None = None) -> list[str]:
@@ -34,9 +39,10 @@ def config_overrides(profile: str | None = None, asr: str | None = None, extra: 
     if profile:
         items.append(f"profile={profile}")
     if asr:
-        if asr not in ASR_LINKS:
-            raise AltyaziError(f"unknown ASR backend {asr!r}", hint=f"Choose one of {', '.join(ASR_LINKS)}.")
-        items.append("asr={chain: [%s]}" % ", ".join(ASR_LINKS[ASR_LINKS.index(asr):]))
+        links = asr_links()
+        if asr not in links:
+            raise AltyaziError(f"unknown ASR backend {asr!r}", hint=f"Choose one of {', '.join(links)}.")
+        items.append("asr={chain: [%s]}" % ", ".join(links[links.index(asr):]))
     items.extend(extra or [])
     return ["--config", *items] if items else []
 
@@ -106,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp):
         sp.add_argument("--profile", choices=["production", "offline"], help="model profile (config.yaml `profiles`)")
-        sp.add_argument("--asr", choices=ASR_LINKS, help="first ASR backend of the fallback chain")
+        sp.add_argument("--asr", choices=asr_links(), help="first ASR backend of the fallback chain")
         sp.add_argument("--sheet", default="episodes.tsv", help="episode sheet to add rows to (default episodes.tsv)")
         sp.add_argument("--debug", action="store_true", help="debug-level logs")
 

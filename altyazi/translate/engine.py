@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..log import get_logger, progress
+from .base import Translator
 from .batching import cut_batches
 from .cache import BatchCache, cache_key
 from .glossary import load_glossary, names_to_keep, relevant_terms
@@ -124,14 +125,14 @@ def _split_streams(batches: list, streams: int) -> list[list]:
     return out
 
 
-def translate_segments(segments: list[dict], settings: dict, llm=None) -> tuple[list[dict], dict]:
+def translate_segments(segments: list[dict], settings: dict, llm: Translator | None = None) -> tuple[list[dict], dict]:
     """Translate tr.json ``segments`` into fr.json segments (same order, ids, starts and ends) and a
     summary dict (lines, translated, flagged, retries, halvings, cached/generated batches, tokens,
     tokens/s, seconds).
 
     ``settings``: the ``translate`` block of config.yaml plus ``model``; the script adds ``episode``
-    and ``cache_dir``. ``llm``: an already loaded :class:`~altyazi.translate.llm.LLM` (or any object
-    with its interface) to reuse; otherwise one is loaded here and closed at the end.
+    and ``cache_dir``. ``llm``: an already loaded :class:`~altyazi.translate.base.Translator` (e.g.
+    :class:`~altyazi.translate.llm.LLM`) to reuse; otherwise one is loaded here and closed at the end.
     """
     t0 = time.perf_counter()
     out = [{"id": s["id"], "start": s["start"], "end": s["end"], "source": s.get("text", "") or "",
