@@ -10,8 +10,9 @@ Simulation (tests, and trying batch sizes on a machine without the card): when t
 variable ``ALTYAZI_FAKE_GPU`` holds JSON such as ``{"free_gib": 8, "total_gib": 24}`` (or a list
 of such objects, optional ``"name"``), :func:`query_devices` reports those devices instead of asking
 NVML, and says so once in the log. It is never set by the project; unset, NVML is the only source.
-It changes what the helpers *report*, not what torch can use (:func:`cuda_available` is unaffected). :func:`load_device` applies ``CUDA_VISIBLE_DEVICES`` to the
-simulated cards the way the CUDA runtime does (:func:`visible_devices`).
+It changes what the helpers *report*, not what torch can use (:func:`cuda_available` is unaffected).
+:func:`load_device` applies ``CUDA_VISIBLE_DEVICES`` to the simulated cards the way the CUDA runtime
+does (:func:`visible_devices`).
 """
 
 from __future__ import annotations

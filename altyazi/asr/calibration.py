@@ -31,7 +31,7 @@ def read_calibration(path: str | Path) -> dict | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         links = data["asr"]
-        for name, row in links.items():
+        for row in links.values():
             if row.get("wer") is not None:
                 float(row["wer"])
     except (ValueError, KeyError, TypeError, AttributeError) as err:

@@ -41,7 +41,8 @@ def model_class_for(archs: list[str]):
 
 
 class LLM:
-    """The transformers :class:`~altyazi.translate.base.Translator`. Load once, then :meth:`chat` (list of conversations) or :meth:`complete` (list of prompts).
+    """The transformers :class:`~altyazi.translate.base.Translator`. Load once, then :meth:`chat`
+    (list of conversations) or :meth:`complete` (list of prompts).
 
     ``prompt_style``: "auto" (chat when the tokenizer has a chat template or is mistral-common's),
     "chat" or "base". Counters ``new_tokens`` and ``gen_seconds`` feed the tokens/s summary.
