@@ -171,7 +171,13 @@ class FasterWhisperBackend:
             total += p.audio.size / SAMPLE_RATE
             if total >= seconds:
                 break
-        lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * SAMPLE_RATE)])
+        try:
+            lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * SAMPLE_RATE)])
+        except Exception as err:  # an optional check: say why it did not run, transcribe anyway
+            log.warning("spoken language check skipped (%s: %s); transcribing as %r", type(err).__name__,
+                        str(err).splitlines()[0][:160] if str(err) else "", self.language)
+            self.spoken = ("unknown", 0.0)
+            return self.spoken
         self.spoken = (lang, float(prob))
         if lang != self.language and prob >= 0.5:
             log.warning("the speech sounds like %r (p=%.2f), not %r (asr.language): is this episode in "
