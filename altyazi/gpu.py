@@ -174,6 +174,30 @@ def load_device() -> DeviceMemory | None:
     return DeviceMemory(index, torch.cuda.get_device_name(index), int(total), int(free))
 
 
+def ctranslate2_cuda_problem() -> str | None:
+    """Why CTranslate2 (faster-whisper) cannot use CUDA here, or None when it can.
+
+    The CTranslate2 4.x wheels ``dlopen`` ``libcublas.so.12`` at the first CUDA call; a CUDA-13-only
+    torch stack does not bring it, and the failure would come mid-run. Checked the same way here."""
+    import ctypes
+
+    try:
+        import ctranslate2
+    except ImportError:
+        return "ctranslate2 is not installed"
+    try:
+        if ctranslate2.get_cuda_device_count() == 0:
+            return "CTranslate2 sees no CUDA device"
+    except Exception as err:  # noqa: BLE001 - any driver/library error is the answer itself
+        return f"CTranslate2 cannot query CUDA ({err})"
+    try:
+        ctypes.CDLL("libcublas.so.12")
+    except OSError as err:
+        return (f"libcublas.so.12 cannot be loaded ({str(err).splitlines()[0][:120]}); CTranslate2 needs CUDA 12's "
+                "cuBLAS: `pip install nvidia-cublas-cu12` and add its lib folder to LD_LIBRARY_PATH")
+    return None
+
+
 def batch_size_for(free_bytes: int, weights_gib: float, per_item_gib: float, *, margin_gib: float = 1.5,
                    minimum: int = 1, maximum: int = 64) -> int:
     """How many items fit beside the weights in ``free_bytes`` (0 when even the weights don't fit)."""

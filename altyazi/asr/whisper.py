@@ -64,8 +64,15 @@ class FasterWhisperBackend:
             from ..gpu import cuda_available
 
             device = "cuda" if cuda_available() else "cpu"
+        if device == "cuda":
+            from ..gpu import ctranslate2_cuda_problem
+
+            problem = ctranslate2_cuda_problem()
+            if problem:  # found now, not at the first CUDA call in the middle of the episode
+                log.warning("faster-whisper cannot run on the GPU: %s; running it on CPU (int8) instead", problem)
+                device = "cpu"
         compute_type = self.compute_type
-        if compute_type == "auto":
+        if compute_type == "auto" or (device == "cpu" and compute_type == "float16"):
             compute_type = "float16" if device == "cuda" else "int8"
         threads = self.cpu_threads or (os.cpu_count() or 1)
         try:
