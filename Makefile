@@ -17,7 +17,7 @@ STAMP := $(VENV)/.altyazi-setup
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup setup-system setup-models demo run batch all debug report test test-fast bench eval-translation clean lint unlock
+.PHONY: help setup setup-system setup-models doctor calibrate demo run batch all debug report test test-fast bench eval-translation clean lint unlock
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -40,10 +40,16 @@ setup: setup-system $(STAMP) ## Python env (.venv), system tools, and the offlin
 	$(PY) -c "from altyazi.models import prepare_offline_models; prepare_offline_models('models')"
 	@echo "setup done: try 'make demo'"
 
-setup-models: $(STAMP) ## download the PRODUCTION weights into the HF cache (needs internet + ~110 GB; not possible offline)
+setup-models: $(STAMP) ## download the PRODUCTION weights into the HF cache (needs internet + 110 GB; not possible offline)
 	HF_HUB_OFFLINE=0 $(PY) -c "import yaml; from altyazi.models import download_production_models as d; \
 	m = yaml.safe_load(open('config.yaml'))['profiles']['production']['models']; \
 	d([v for k, v in m.items() if v and k != 'faster-whisper'] + ['Systran/faster-whisper-' + m['faster-whisper']])"
+
+doctor: $(STAMP) ## what this machine can run with the configured profile, and what to fix (PROFILE=offline)
+	$(VENV)/bin/altyazi doctor $(if $(PROFILE),--profile $(PROFILE))
+
+calibrate: $(STAMP) ## measure each ASR link's WER/CER/RTF on the demo clips (or CLIPS=dir) -> calibration.json
+	$(VENV)/bin/altyazi calibrate $(if $(PROFILE),--profile $(PROFILE)) $(if $(CLIPS),--clips $(CLIPS)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(PAIRS),--pairs $(PAIRS))
 
 demo: setup ## run the whole workflow on the bundled 1-minute Turkish sample with the offline models
 	$(PY) -c "from tools.samples import build_demo_episode; build_demo_episode('build/demo')"

@@ -3,6 +3,8 @@
     altyazi run URL_OR_FILE [--asr voxtral-mini] [--profile offline] [--debug]
     altyazi batch list.txt
     altyazi check [--sheet episodes.tsv]
+    altyazi doctor [--profile production]       (what this machine can run, and what to fix)
+    altyazi calibrate [--clips DIR] [--limit N] (measure the ASR links -> calibration.json)
     altyazi run FILE -- -n          (arguments after -- go to Snakemake)
 
 It only writes episode rows and calls Snakemake: the workflow is the single source of behaviour.
@@ -16,12 +18,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .asr import registry
 from .episodes import add_episode, read_sheet
 from .errors import AltyaziError
 from .resources import workflow_root
 
-ASR_LINKS = ["voxtral-small", "voxtral-mini", "faster-whisper"]
 ROOT = workflow_root()
+
+
+def asr_links() -> list[str]:
+    """The ASR backends in the registry's order (the default chain's order)."""
+    return registry.names()
 
 
 def config_overrides(profile: str | None = None, asr: str | None = None, extra: list[str] | None = None) -> list[str]:
@@ -34,9 +41,10 @@ def config_overrides(profile: str | None = None, asr: str | None = None, extra: 
     if profile:
         items.append(f"profile={profile}")
     if asr:
-        if asr not in ASR_LINKS:
-            raise AltyaziError(f"unknown ASR backend {asr!r}", hint=f"Choose one of {', '.join(ASR_LINKS)}.")
-        items.append("asr={chain: [%s]}" % ", ".join(ASR_LINKS[ASR_LINKS.index(asr):]))
+        links = asr_links()
+        if asr not in links:
+            raise AltyaziError(f"unknown ASR backend {asr!r}", hint=f"Choose one of {', '.join(links)}.")
+        items.append("asr={chain: [%s]}" % ", ".join(links[links.index(asr):]))
     items.extend(extra or [])
     return ["--config", *items] if items else []
 
@@ -99,6 +107,41 @@ def cmd_check(args) -> int:
     return 1 if sheet.problems else 0
 
 
+def load_config(profile: str | None = None) -> dict:
+    """config.yaml of the current folder (else the workflow's), with ``--profile`` applied."""
+    import yaml
+
+    path = Path("config.yaml") if Path("config.yaml").is_file() else ROOT / "config.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if profile:
+        config["profile"] = profile
+    from .settings import validate_config
+
+    validate_config(config)
+    return config
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import doctor, format_table
+
+    rows, ok = doctor(load_config(args.profile))
+    print(format_table(rows))
+    return 0 if ok else 1
+
+
+def cmd_calibrate(args) -> int:
+    from .calibrate import calibrate, table
+
+    config = load_config(args.profile)
+    clips = args.clips or ROOT / "data" / "demo" / "clips"
+    result = calibrate(config, clips, args.out, links=args.links, limit=args.limit, pairs=args.pairs,
+                       base_dir=str(ROOT))
+    max_wer = float(config.get("asr", {}).get("calibration", {}).get("max_wer", 0.5))
+    print(table(result, max_wer))
+    print(f"written: {args.out} (set asr.chain: auto to order the chain by it)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="altyazi", description="Turkish TV-drama episodes -> French .srt subtitles, "
                                 "fully local (a thin wrapper around the Snakemake workflow).")
@@ -106,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sp):
         sp.add_argument("--profile", choices=["production", "offline"], help="model profile (config.yaml `profiles`)")
-        sp.add_argument("--asr", choices=ASR_LINKS, help="first ASR backend of the fallback chain")
+        sp.add_argument("--asr", choices=asr_links(), help="first ASR backend of the fallback chain")
         sp.add_argument("--sheet", default="episodes.tsv", help="episode sheet to add rows to (default episodes.tsv)")
         sp.add_argument("--debug", action="store_true", help="debug-level logs")
 
@@ -123,6 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="validate the episode sheet")
     c.add_argument("--sheet", default="episodes.tsv")
     c.set_defaults(func=cmd_check)
+    d = sub.add_parser("doctor", help="check this machine for the configured profile: GPU, libraries, models, chain")
+    d.add_argument("--profile", choices=["production", "offline"])
+    d.set_defaults(func=cmd_doctor)
+    k = sub.add_parser("calibrate", help="measure WER/CER/RTF of each ASR link on reference clips -> calibration.json")
+    k.add_argument("--profile", choices=["production", "offline"])
+    k.add_argument("--clips", help="folder of <clip>.wav + transcripts.tsv (default: the bundled demo clips)")
+    k.add_argument("--links", nargs="+", choices=asr_links(), help="links to measure (default: the profile's chain)")
+    k.add_argument("--limit", type=int, help="first N clips only")
+    k.add_argument("--pairs", help="TSV of Turkish-French pairs (columns turkish, french) to score the translator")
+    k.add_argument("--out", default="calibration.json")
+    k.set_defaults(func=cmd_calibrate)
     return p
 
 

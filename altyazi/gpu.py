@@ -1,12 +1,18 @@
-"""GPU helper: free/total VRAM (pynvml), batch sizes from free VRAM, forced release, usage logging.
+"""GPU helper: free/total VRAM, batch sizes from free VRAM, forced release, usage logging.
 
-Without a GPU or NVML every call degrades to a clear "no GPU" answer, logged once per process.
+Two sources, on purpose: fit and batch decisions read :func:`load_device`, i.e. torch's
+``cuda.mem_get_info()`` on the device the models will load on (torch's current device, which
+honours ``CUDA_VISIBLE_DEVICES`` and MIG slices); NVML (:func:`query_devices`) sees every physical
+card whatever ``CUDA_VISIBLE_DEVICES`` says, so it only feeds the usage sampler and ``altyazi doctor``.
+Without a GPU every call degrades to a clear "no GPU" answer, logged once per process.
 
 Simulation (tests, and trying batch sizes on a machine without the card): when the environment
 variable ``ALTYAZI_FAKE_GPU`` holds JSON such as ``{"free_gib": 8, "total_gib": 24}`` (or a list
 of such objects, optional ``"name"``), :func:`query_devices` reports those devices instead of asking
 NVML, and says so once in the log. It is never set by the project; unset, NVML is the only source.
 It changes what the helpers *report*, not what torch can use (:func:`cuda_available` is unaffected).
+:func:`load_device` applies ``CUDA_VISIBLE_DEVICES`` to the simulated cards the way the CUDA runtime
+does (:func:`visible_devices`).
 """
 
 from __future__ import annotations
@@ -126,8 +132,70 @@ def cuda_available() -> bool:
 
 
 def best_device() -> DeviceMemory | None:
+    """The emptiest card NVML sees (reporting only: models load on :func:`load_device`)."""
     devices = query_devices()
     return max(devices, key=lambda d: d.free_bytes) if devices else None
+
+
+def visible_devices(devices: list[DeviceMemory], spec: str | None) -> list[DeviceMemory]:
+    """The cards a CUDA process sees under ``CUDA_VISIBLE_DEVICES=spec``, renumbered from 0.
+
+    CUDA's rules: unset means all; a comma-separated list of indices picks and orders them; the list
+    stops at the first entry that is not a valid index (so ``""`` or ``-1`` hide every card)."""
+    if spec is None:
+        return list(devices)
+    out: list[DeviceMemory] = []
+    for item in spec.split(","):
+        item = item.strip()
+        if not item.isdigit() or int(item) >= len(devices):
+            break
+        d = devices[int(item)]
+        out.append(DeviceMemory(len(out), d.name, d.total_bytes, d.free_bytes))
+    return out
+
+
+def load_device() -> DeviceMemory | None:
+    """Free/total memory of the device the models will load on, or None without a usable GPU.
+
+    That is torch's current CUDA device read with ``torch.cuda.mem_get_info`` (the driver's answer
+    for this process's view: ``CUDA_VISIBLE_DEVICES`` and MIG slices included). With
+    ``ALTYAZI_FAKE_GPU`` set, the first simulated card left visible by ``CUDA_VISIBLE_DEVICES``."""
+    if os.environ.get(FAKE_GPU_ENV):
+        visible = visible_devices(query_devices(), os.environ.get("CUDA_VISIBLE_DEVICES"))
+        if not visible:
+            _log_no_gpu(f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')!r} hides every simulated GPU")
+        return visible[0] if visible else None
+    if not cuda_available():
+        return None
+    import torch
+
+    index = torch.cuda.current_device()
+    free, total = torch.cuda.mem_get_info(index)
+    return DeviceMemory(index, torch.cuda.get_device_name(index), int(total), int(free))
+
+
+def ctranslate2_cuda_problem() -> str | None:
+    """Why CTranslate2 (faster-whisper) cannot use CUDA here, or None when it can.
+
+    The CTranslate2 4.x wheels ``dlopen`` ``libcublas.so.12`` at the first CUDA call; a CUDA-13-only
+    torch stack does not bring it, and the failure would come mid-run. Checked the same way here."""
+    import ctypes
+
+    try:
+        import ctranslate2
+    except ImportError:
+        return "ctranslate2 is not installed"
+    try:
+        if ctranslate2.get_cuda_device_count() == 0:
+            return "CTranslate2 sees no CUDA device"
+    except Exception as err:  # noqa: BLE001 - any driver/library error is the answer itself
+        return f"CTranslate2 cannot query CUDA ({err})"
+    try:
+        ctypes.CDLL("libcublas.so.12")
+    except OSError as err:
+        return (f"libcublas.so.12 cannot be loaded ({str(err).splitlines()[0][:120]}); CTranslate2 needs CUDA 12's "
+                "cuBLAS: `pip install nvidia-cublas-cu12` and add its lib folder to LD_LIBRARY_PATH")
+    return None
 
 
 def batch_size_for(free_bytes: int, weights_gib: float, per_item_gib: float, *, margin_gib: float = 1.5,
@@ -179,8 +247,8 @@ def oom_guard(what: str, need_gib: float | None = None) -> Iterator[None]:
         if not is_oom(err):
             raise
         release_memory()
-        dev = best_device()
-        free = f"{dev.free_gib:.1f} of {dev.total_gib:.1f} GiB free on GPU{dev.index}" if dev else "no GPU seen"
+        dev = load_device()
+        free = f"{dev.free_gib:.1f} of {dev.total_gib:.1f} GiB free on cuda:{dev.index}" if dev else "no GPU seen"
         need = f", needs about {need_gib:.0f} GiB" if need_gib else ""
         raise GPUMemoryError(f"out of GPU memory while {what}{need} ({free}): "
                              f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None

@@ -25,6 +25,17 @@ def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
     return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))
 
 
+def char_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus CER (jiwer) after :func:`normalize_turkish`; empty references are skipped."""
+    import jiwer
+
+    pairs = [(normalize_turkish(r), normalize_turkish(h)) for r, h in zip(references, hypotheses)]
+    pairs = [(r, h) for r, h in pairs if r]
+    if not pairs:
+        return 0.0
+    return float(jiwer.cer([r for r, _ in pairs], [h for _, h in pairs]))
+
+
 def text_in_span(segments: list[dict], start: float, end: float) -> str:
     """Text of the segments whose midpoint lies in [start, end] (seconds)."""
     return " ".join(s.get("text", "") for s in segments

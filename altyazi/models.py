@@ -90,11 +90,34 @@ def resolve_hf_model(ref: str, role: str) -> str:
         raise ModelMissingError(f"{role} model {ref} is not in the Hugging Face cache") from None
 
 
+# What the production loaders read, and nothing else: the Mistral repos also ship the Mistral-format
+# consolidated.safetensors (as large as all HF shards together) and the aligner ships a 496 MB kenlm
+# language_model/lm.bin; neither is read by transformers or CTranslate2. Checked against each repo's
+# listing in tests/fixtures/replicas/ (tests/test_replicas.py).
+DOWNLOAD_PATTERNS = [
+    "config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
+    "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "tekken.json",
+    "chat_template.json", "chat_template.jinja",
+    "model.safetensors", "model-*-of-*.safetensors", "model.safetensors.index.json",  # HF weights
+    "pytorch_model.bin",                                                              # the 2022 aligner
+    "model.bin", "vocabulary.json", "vocabulary.txt",                                 # CTranslate2 Whisper
+]
+
+
+def wanted(path: str) -> bool:
+    """Whether `make setup-models` fetches ``path`` (a file of a repo, relative to its root).
+    Patterns match the whole path with huggingface_hub's rule (fnmatch), so a pattern without a
+    folder never matches inside ``language_model/``."""
+    from fnmatch import fnmatch
+
+    return "/" not in path and any(fnmatch(path, pattern) for pattern in DOWNLOAD_PATTERNS)
+
+
 def download_production_models(ids: list[str]) -> None:
     """`make setup-models`: fetch the production weights into the Hugging Face cache (needs internet)."""
     from huggingface_hub import snapshot_download
 
     for model_id in ids:
         log.info("downloading %s into the Hugging Face cache", model_id)
-        snapshot_download(model_id, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt",
-                                                    "tekken.json", "*.bin", "vocabulary.*", "*.tiktoken"])
+        # the patterns have no "/": files in sub-folders (language_model/) are never fetched
+        snapshot_download(model_id, allow_patterns=DOWNLOAD_PATTERNS)

@@ -9,7 +9,38 @@ from __future__ import annotations
 import os
 from typing import Any
 
-ASR_MODEL_ROLES = ("voxtral-small", "voxtral-mini", "faster-whisper", "aligner")
+from .errors import ConfigError
+
+
+def asr_model_roles() -> list[str]:
+    """The models the ASR stage may need: each registered backend's role, then the aligner."""
+    from .asr import registry
+
+    roles = [spec.model_role for spec in registry.BACKENDS.values()]
+    return list(dict.fromkeys(roles)) + ["aligner"]
+
+
+def config_schema() -> dict:
+    """schemas/config.schema.yaml with the chain enum filled from the backend registry."""
+    import yaml
+
+    from .asr import registry
+    from .resources import resource
+
+    schema = yaml.safe_load(resource("schemas", "config.schema.yaml").read_text(encoding="utf-8"))
+    schema["$defs"]["chain"]["items"]["enum"] = registry.names()
+    return schema
+
+
+def validate_config(config: dict) -> None:
+    """Validate ``config`` against :func:`config_schema`; the first error names the key and the value."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(config, config_schema())
+    except jsonschema.ValidationError as err:
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise ConfigError(f"config: {where}: {err.message}") from None
 
 
 def profile(config: dict) -> dict:
@@ -27,11 +58,21 @@ def resolve_path(ref: str | None, base_dir: str | None) -> str | None:
 
 
 def asr_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
+    """The ASR stage's settings; ``chain: auto`` is resolved here (from the calibration file), so the
+    stage reruns when a new calibration changes the order."""
     prof = profile(config)
     asr = dict(config.get("asr", {}))
     chain = asr.pop("chain", None) or prof["asr_chain"]
-    models = {role: resolve_path(prof["models"].get(role), base_dir) for role in ASR_MODEL_ROLES}
-    return {"chain": list(chain), "models": models, **asr}
+    calibration = asr.pop("calibration", None) or {}
+    note = None
+    if chain == "auto":
+        from .asr.calibration import auto_chain
+
+        path = resolve_path(calibration.get("file", "calibration.json"), base_dir) or "calibration.json"
+        auto = auto_chain(list(prof["asr_chain"]), path, float(calibration.get("max_wer", 0.5)))
+        chain, note = auto.chain, auto.note + "".join(f"; dropped {n}: {why}" for n, why in auto.dropped.items())
+    models = {role: resolve_path(prof["models"].get(role), base_dir) for role in asr_model_roles()}
+    return {"chain": list(chain), "models": models, "chain_note": note, **asr}
 
 
 def translate_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
@@ -44,18 +85,21 @@ def translate_settings(config: dict, base_dir: str | None = None) -> dict[str, A
 
 
 def asr_vram_gb(config: dict) -> int:
-    """The VRAM the first GPU link of the chain needs (for schedulers), 0 for CPU-only chains."""
-    from .asr.costs import VRAM_GB
+    """The VRAM the first link of the chain needs (for schedulers), from the backend registry."""
+    from .asr import registry
 
-    return max((VRAM_GB.get(name, 0) for name in asr_settings(config)["chain"][:1]), default=0)
+    chain = asr_settings(config)["chain"][:1]
+    return max((registry.get(name).vram_gb() for name in chain), default=0)
 
 
-def translate_vram_gb(config: dict) -> int:
-    """Rough bf16 VRAM of the translator (weights + KV cache) for schedulers; 0 for local GGUF/CPU."""
-    ref = str(profile(config)["models"]["translator"]).lower()
-    if ref.endswith(".gguf"):
-        return 0
-    return 56 if "24b" in ref else 16
+def translate_vram_gb(config: dict, base_dir: str | None = None) -> int:
+    """The translator's VRAM (weights + KV cache, GiB) for schedulers, from its declaration or its
+    config.json (:func:`altyazi.translate.base.translator_vram_gib`); 0 for a local GGUF (CPU)."""
+    from .translate.base import translator_vram_gib
+
+    ref = resolve_path(profile(config)["models"]["translator"], base_dir)
+    need = translator_vram_gib(ref) if ref else 0.0
+    return int(need + 0.999)
 
 
 def coerce_config(value: Any, schema: dict, root: dict | None = None) -> Any:

@@ -10,6 +10,7 @@ from altyazi.errors import ConfigError
 from altyazi.settings import (
     coerce_config,
     asr_settings,
+    validate_config,
     asr_vram_gb,
     translate_settings,
     translate_vram_gb,
@@ -27,6 +28,10 @@ config.update(
     )
 )
 validate(config, schema="../schemas/config.schema.yaml")
+try:  # again with the chain enum from the backend registry (altyazi/asr/registry.py)
+    validate_config(config)
+except ConfigError as err:
+    raise WorkflowError(str(err))
 if config["profile"] not in config["profiles"]:
     raise WorkflowError(
         f"config: profile {config['profile']!r} is not one of {sorted(config['profiles'])}"

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from tiny_models import build_tiny_wav2vec2
 
-from altyazi.asr.align import CTCAligner, fill_gaps, interpolate_words, token_spans
-from altyazi.errors import ModelMissingError
+from altyazi.asr.align import AlignerUnavailable, CTCAligner, fill_gaps, interpolate_words, token_spans
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +34,24 @@ def test_every_word_gets_ordered_times_inside_the_piece(aligner):
     assert all(w.flag is None and 0 < w.score <= 1 for w in words)
 
 
-def test_unalignable_words_are_interpolated_between_neighbours(aligner):
-    words = aligner.align(speechlike(3.0, 1), "Saat 10 buçukta %50 gel", offset=0.0)
-    flagged = {w.word: w for w in words if w.flag == "interpolated"}
-    assert set(flagged) == {"10", "%50"}
-    assert words[0].end <= flagged["10"].start <= flagged["10"].end <= words[2].start + 1e-6
+def test_digits_and_symbols_are_aligned_through_the_wildcard(aligner):
+    """WhisperX's rule: a character the CTC vocabulary lacks is a wildcard target, so "10", "%50",
+    "5'te" and "1990" get aligned times (not interpolated ones); punctuation is skipped."""
+    text = "Saat 10 buçukta %50 gel, 5'te 1990 yılında!"
+    assert aligner.char_ids("1990") == [aligner.wildcard] * 4
+    assert aligner.char_ids("5'te") == [aligner.wildcard, aligner.vocab["'"], aligner.vocab["t"], aligner.vocab["e"]]
+    assert aligner.char_ids("gel,") == [aligner.vocab[c] for c in "gel"]
+    words = aligner.align(speechlike(4.0, 1), text, offset=0.0)
+    assert [w.word for w in words] == text.split()
+    assert all(w.flag is None and w.score is not None for w in words)
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(words, words[1:]))
+    assert all(w.end > w.start for w in words if w.word in ("10", "%50", "5'te", "1990"))
+
+
+def test_a_word_of_punctuation_only_is_interpolated_between_neighbours(aligner):
+    words = aligner.align(speechlike(3.0, 1), "Saat on - gel", offset=0.0)
+    dash = words[2]
+    assert dash.flag == "interpolated" and words[1].end <= dash.start <= dash.end <= words[3].start + 1e-6
 
 
 def test_piece_too_short_for_the_text_is_interpolated(aligner):
@@ -49,7 +61,7 @@ def test_piece_too_short_for_the_text_is_interpolated(aligner):
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    with pytest.raises(ModelMissingError):
+    with pytest.raises(AlignerUnavailable, match="nope"):
         CTCAligner(str(tmp_path / "nope")).load()
 
 

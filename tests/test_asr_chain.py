@@ -2,7 +2,7 @@
 quality-gate retries (next link, then looser), flags and notes in the segments, the summary.
 
 Backends here are scripted fakes (the real loading paths are in test_asr_voxtral.py and
-test_asr_whisper.py); the GPU is faked at the boundary: altyazi.gpu.query_devices / cuda_available.
+test_asr_whisper.py); the GPU is faked at the boundary: altyazi.gpu.load_device / cuda_available.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ def settings(**over) -> ASRSettings:
 
 def fake_gpu(monkeypatch, free_gib: float | None, total_gib: float = 80.0, name: str = "Fake GPU"):
     if free_gib is None:
-        monkeypatch.setattr(gpu, "query_devices", lambda: [])
+        monkeypatch.setattr(gpu, "load_device", lambda: None)
         monkeypatch.setattr(gpu, "cuda_available", lambda: False)
     else:
         dev = gpu.DeviceMemory(0, name, int(total_gib * gpu.GiB), int(free_gib * gpu.GiB))
-        monkeypatch.setattr(gpu, "query_devices", lambda: [dev])
+        monkeypatch.setattr(gpu, "load_device", lambda: dev)
         monkeypatch.setattr(gpu, "cuda_available", lambda: True)
 
 

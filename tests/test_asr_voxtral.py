@@ -68,7 +68,7 @@ def test_chain_oom_at_load_falls_to_mini_and_aligns_words(tiny, monkeypatch):
     from transformers import VoxtralForConditionalGeneration
 
     dev = gpu.DeviceMemory(0, "Fake H100", 80 * gpu.GiB, int(79.2 * gpu.GiB))
-    monkeypatch.setattr(gpu, "query_devices", lambda: [dev])
+    monkeypatch.setattr(gpu, "load_device", lambda: dev)
     monkeypatch.setattr(gpu, "cuda_available", lambda: True)    # the plan sees the fake GPU
     real = VoxtralForConditionalGeneration.from_pretrained.__func__
     calls = []

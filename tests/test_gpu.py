@@ -94,7 +94,7 @@ def test_oom_guard_turns_oom_into_project_error(monkeypatch):
         with gpu.oom_guard("loading voxtral-mini", need_gib=10):
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
     msg = str(exc.value)
-    assert "out of GPU memory while loading voxtral-mini, needs about 10 GiB (8.0 of 24.0 GiB free on GPU0)" in msg
+    assert "out of GPU memory while loading voxtral-mini, needs about 10 GiB (8.0 of 24.0 GiB free on cuda:0)" in msg
     assert "Free VRAM" in msg and "lower the batch size" in msg
     with pytest.raises(KeyError):                      # other errors pass through untouched
         with gpu.oom_guard("loading"):

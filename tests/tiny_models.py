@@ -99,3 +99,48 @@ def build_tiny_wav2vec2(folder: str | Path, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     Wav2Vec2ForCTC(config).save_pretrained(folder)
     return folder
+
+
+# ---------------------------------------------------------------- replicas of the production repos
+# Each builder writes a tiny model in the layout of one real repo (file names, config keys and
+# classes from tests/fixtures/replicas/<repo>.json, which cites its sources), so the production
+# loaders meet the same files they will meet after `make setup-models`.
+
+def replica_manifest(repo: str) -> dict:
+    path = Path(__file__).parent / "fixtures" / "replicas" / (repo.replace("/", "__") + ".json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def build_replica_aligner(folder: str | Path, seed: int = 0) -> Path:
+    """mpoyraz/wav2vec2-xls-r-300m-cv7-turkish in miniature: a 2022-era save (pytorch_model.bin,
+    preprocessor_config.json naming ``Wav2Vec2ProcessorWithLM``, tokenizer_config.json,
+    special_tokens_map.json, vocab.json, alphabet.json) plus the kenlm ``language_model/`` folder,
+    which transformers' ``AutoProcessor`` turns into a pyctcdecode requirement."""
+    import torch
+    from transformers import Wav2Vec2ForCTC
+
+    folder = Path(folder)
+    tmp = build_tiny_wav2vec2(folder / ".build", seed=seed)
+    model = Wav2Vec2ForCTC.from_pretrained(tmp)
+    manifest = replica_manifest("mpoyraz/wav2vec2-xls-r-300m-cv7-turkish")
+    vocab = {"[PAD]": 0, "[UNK]": 1, "|": 2, **{c: i + 3 for i, c in enumerate(TURKISH_CHARS)}}
+    model.config.architectures = ["Wav2Vec2ForCTC"]
+    model.config.save_pretrained(folder)
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    texts = manifest["texts"]
+    (folder / "preprocessor_config.json").write_text(json.dumps(texts["preprocessor_config.json"], indent=2))
+    (folder / "tokenizer_config.json").write_text(json.dumps(texts["tokenizer_config.json"]))
+    (folder / "special_tokens_map.json").write_text(json.dumps(texts["special_tokens_map.json"]))
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    labels = ["", "<s>", "</s>", "⁇", " ", *TURKISH_CHARS]
+    (folder / "alphabet.json").write_text(json.dumps({"labels": labels, "is_bpe": False}, ensure_ascii=False))
+    lm = folder / "language_model"
+    lm.mkdir(exist_ok=True)
+    (lm / "attrs.json").write_text(json.dumps({"alpha": 0.5, "beta": 1.5, "unk_score_offset": -10.0,
+                                               "score_boundary": True}))
+    (lm / "lm.bin").write_bytes(b"kenlm replica: not a real language model\n")
+    (lm / "unigrams.txt").write_text("merhaba\ndünya\n", encoding="utf-8")
+    import shutil
+
+    shutil.rmtree(tmp)
+    return folder

@@ -221,7 +221,7 @@ def measure_plans() -> dict:
              "80 GiB (H100)": ("NVIDIA H100 80GB HBM3", 80.0, 79.2),
              "180 GiB (B200)": ("NVIDIA B200", 179.0, 178.3)}
     out = {}
-    real_q, real_c = gpu.query_devices, gpu.cuda_available
+    real_q, real_c = gpu.load_device, gpu.cuda_available
     records: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda rec: records.append(f"{rec.levelname}: {rec.getMessage()}")  # type: ignore[method-assign]
@@ -232,15 +232,15 @@ def measure_plans() -> dict:
         for label, dev in cases.items():
             records.clear()
             if dev is None:
-                gpu.query_devices, gpu.cuda_available = (lambda: []), (lambda: False)
+                gpu.load_device, gpu.cuda_available = (lambda: None), (lambda: False)
             else:
                 name, total, free = dev
                 d = gpu.DeviceMemory(0, name, int(total * gpu.GiB), int(free * gpu.GiB))
-                gpu.query_devices, gpu.cuda_available = (lambda d=d: [d]), (lambda: True)
+                gpu.load_device, gpu.cuda_available = (lambda d=d: d), (lambda: True)
             plans = plan_mod.plan_chain(settings)
             out[label] = {"plans": [p.to_dict() for p in plans], "log": list(records)}
     finally:
-        gpu.query_devices, gpu.cuda_available = real_q, real_c
+        gpu.load_device, gpu.cuda_available = real_q, real_c
         plan_mod.log.removeHandler(handler)
         plan_mod.log.setLevel(level)
     return out

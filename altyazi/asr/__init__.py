@@ -16,7 +16,8 @@ import numpy as np
 from ..errors import ModelMissingError
 from ..log import get_logger
 from ..records import Segment
-from .base import SAMPLE_RATE, Piece, Transcript
+from . import registry
+from .base import SAMPLE_RATE, ASRBackend, Piece, Transcript
 from .chain import cut_pieces, decide, time_words, transcribe_with_chain
 from .plan import LinkPlan, plan_chain
 
@@ -35,25 +36,17 @@ class ASRSettings:
     quality_gate: bool = True
     align: bool = True
     realign_whisper: bool = False   # also re-time faster-whisper's words with the aligner
+    chain_note: str | None = None   # asr.chain auto: where the order came from (calibration)
 
 
-def make_backend(plan: LinkPlan, settings: ASRSettings):
-    """The backend object of one planned link (nothing loaded yet)."""
-    ref = settings.models.get(plan.name)
+def make_backend(plan: LinkPlan, settings: ASRSettings) -> ASRBackend:
+    """The backend object of one planned link (nothing loaded yet), built by its registry factory."""
+    spec = registry.get(plan.name)
+    ref = settings.models.get(spec.model_role)
     if not ref:
-        raise ModelMissingError(f"no model configured for ASR backend {plan.name!r} in this profile")
-    if plan.name == "faster-whisper":
-        from .whisper import FasterWhisperBackend
-
-        fw = settings.faster_whisper
-        return FasterWhisperBackend(ref, language=settings.language, device=plan.device,
-                                    compute_type=fw.get("compute_type", "auto"), beam_size=int(fw.get("beam_size", 5)),
-                                    batch_size=plan.batch_size, cpu_threads=int(fw.get("cpu_threads", 0)),
-                                    mode=fw.get("mode", "packed"), pack_seconds=float(fw.get("pack_seconds", 28.0)))
-    from .voxtral import VoxtralBackend
-
-    return VoxtralBackend(ref, name=plan.name, language=settings.language, device=plan.device,
-                          batch_size=plan.batch_size, max_new_tokens=int(settings.voxtral.get("max_new_tokens", 256)))
+        raise ModelMissingError(f"no model configured for ASR backend {plan.name!r} in this profile "
+                                f"(profiles.<profile>.models.{spec.model_role})")
+    return spec.factory(ref, plan, settings)
 
 
 def _make_backend_checked(plan: LinkPlan, settings: ASRSettings):
@@ -82,12 +75,14 @@ def transcribe_segments(audio: np.ndarray, vad_segments: list[Segment],
     for tr.json and the log. ``audio``: 16 kHz mono float32."""
     t0 = time.perf_counter()
     vad_segments = [replace(v, flags=list(v.flags)) for v in vad_segments]  # the caller's records stay as they were
+    if settings.chain_note:
+        log.info("%s", settings.chain_note)
     pieces = cut_pieces(audio, vad_segments)
     states, plans, fallbacks = (transcribe_with_chain(pieces, settings, _make_backend_checked)
                                 if pieces else ([], plan_chain(settings), []))
     chain_note = "; ".join(f"{f['link']}: {f['reason']}" for f in fallbacks) or None
     segments = [decide(s, chain_note, v) for s, v in zip(states, vad_segments, strict=True)]
-    gives = {"faster-whisper": True}
+    gives = {name: spec.gives_word_times for name, spec in registry.BACKENDS.items()}
     words = time_words(segments, pieces, settings, gives)
     audio_s = audio.size / SAMPLE_RATE
     elapsed = time.perf_counter() - t0

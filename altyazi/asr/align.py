@@ -2,23 +2,36 @@
 log-probabilities, ``ctc_forced_aligner.forced_align`` (a compiled Viterbi with torchaudio's contract)
 finds the best path of the transcript's characters, and each word takes the span of its characters.
 
-Words with no character of the model's alphabet (numbers, symbols) cannot be aligned: they get times
-interpolated between their aligned neighbours and ``flag="interpolated"``. :func:`interpolate_words`
-times a whole piece the same way when no aligner is available.
+Characters the CTC vocabulary lacks (digits, symbols: "1990", "5'te", "%50") become a wildcard token,
+as WhisperX does: an extra emission column holding, per frame, the best non-blank log-probability, so
+"1990" spans the frames where something was said and gets real times. Punctuation is not spoken and
+is skipped. :func:`interpolate_words` times a piece (flagged) when alignment cannot run at all.
+
+The processor is loaded explicitly as feature extractor + CTC tokenizer (WhisperX loads this model
+with ``Wav2Vec2Processor``): the production repo's ``preprocessor_config.json`` names
+``Wav2Vec2ProcessorWithLM``, which ``AutoProcessor`` would build and which needs pyctcdecode/kenlm for
+a beam-search LM we never use. Any load failure is an :class:`AlignerUnavailable` (the chain then
+interpolates and flags, and says why).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ModelMissingError
+from ..errors import AltyaziError
 from ..log import get_logger
 from ..records import Word, interpolate_words
 from .base import SAMPLE_RATE
 
 log = get_logger("asr.align")
+
+
+class AlignerUnavailable(AltyaziError):
+    hint = ("Word times are interpolated and flagged meanwhile; check the aligner model "
+            "(`altyazi doctor`), or set asr.align: false to silence this.")
 
 
 def turkish_lower(text: str) -> str:
@@ -58,24 +71,33 @@ class CTCAligner:
         self.processor = None
 
     def load(self) -> None:
-        """Load the CTC model and its processor; ModelMissingError when not on disk."""
-        import torch
-        from transformers import AutoProcessor, Wav2Vec2ForCTC
-
+        """Load the CTC model, its feature extractor and CTC tokenizer; AlignerUnavailable on any failure."""
         from ..models import resolve_hf_model
 
-        path = resolve_hf_model(self.model_ref, "aligner")
         try:
-            self.processor = AutoProcessor.from_pretrained(path)
-            self.model = Wav2Vec2ForCTC.from_pretrained(path, dtype=torch.float32).to(self.device).eval()
-        except (OSError, ValueError) as err:
-            raise ModelMissingError(f"aligner {self.model_ref} cannot be loaded ({err})") from err
-        vocab = self.processor.tokenizer.get_vocab()
+            path = resolve_hf_model(self.model_ref, "aligner")
+            self._load(path)
+        except Exception as err:  # optional step: whatever broke, the chain goes on without it
+            self.model = self.processor = None
+            reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+            raise AlignerUnavailable(f"aligner {self.model_ref} cannot be loaded ({type(err).__name__}: {reason})") from err
+        log.info("aligner %s loaded on %s (%d characters, wildcard for the others)", self.model_ref, self.device,
+                 len(self.vocab))
+
+    def _load(self, path: str) -> None:
+        import torch
+        from transformers import Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor
+
+        extractor = Wav2Vec2FeatureExtractor.from_pretrained(path)
+        tokenizer = Wav2Vec2CTCTokenizer.from_pretrained(path)
+        self.processor = Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer)
+        self.model = Wav2Vec2ForCTC.from_pretrained(path, dtype=torch.float32).to(self.device).eval()
+        vocab = tokenizer.get_vocab()
         n_out = self.model.config.vocab_size
         self.vocab = {turkish_lower(k): v for k, v in vocab.items() if v < n_out and len(k) == 1}
-        self.blank = int(self.processor.tokenizer.pad_token_id)
-        self.separator = vocab.get(getattr(self.processor.tokenizer, "word_delimiter_token", "|") or "|")
-        log.info("aligner %s loaded on %s (%d characters)", self.model_ref, self.device, len(self.vocab))
+        self.blank = int(tokenizer.pad_token_id)
+        self.separator = vocab.get(getattr(tokenizer, "word_delimiter_token", "|") or "|")
+        self.wildcard = n_out   # the extra emission column (see emissions)
 
     def emissions(self, audio: np.ndarray) -> np.ndarray:
         """Per-frame log-probabilities, float32 array (frames, classes); 1 frame = 20 ms for wav2vec2."""
@@ -84,13 +106,26 @@ class CTCAligner:
         inputs = self.processor(audio, sampling_rate=SAMPLE_RATE, return_tensors="pt")
         with torch.inference_mode():
             logits = self.model(inputs.input_values.to(self.device)).logits[0]
-        return torch.log_softmax(logits.float(), dim=-1).cpu().numpy()
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        # wildcard column: the best non-blank class of each frame (WhisperX's "*" token)
+        others = torch.cat([log_probs[:, :self.blank], log_probs[:, self.blank + 1:]], dim=1)
+        return torch.cat([log_probs, others.max(dim=1, keepdim=True).values], dim=1).cpu().numpy()
+
+    def char_ids(self, word: str) -> list[int]:
+        """CTC targets of one word: its letters, a wildcard for each unknown character, no punctuation."""
+        ids = []
+        for c in turkish_lower(word):
+            if c in self.vocab and self.vocab[c] != self.separator:
+                ids.append(self.vocab[c])
+            elif not (unicodedata.category(c).startswith("P") or c.isspace()):
+                ids.append(self.wildcard)
+        return ids
 
     def align(self, audio: np.ndarray, text: str, offset: float) -> list[Word]:
         """Times (absolute s = ``offset`` + position in ``audio``) for every whitespace word of ``text``.
 
-        Unalignable words, or all words when the piece is too short for the characters, are
-        interpolated and flagged."""
+        Words with no target at all (pure punctuation), or all words when the piece is too short for
+        the characters, are interpolated and flagged."""
         from ctc_forced_aligner import forced_align
 
         assert self.model is not None, "load() first"
@@ -98,8 +133,7 @@ class CTCAligner:
         if not words:
             return []
         end = offset + audio.size / SAMPLE_RATE
-        chars = [[self.vocab[c] for c in turkish_lower(w) if c in self.vocab and self.vocab[c] != self.separator]
-                 for w in words]
+        chars = [self.char_ids(w) for w in words]
         targets, owner = [], []
         for i, ids in enumerate(chars):
             if not ids:

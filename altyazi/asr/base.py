@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -32,7 +32,10 @@ class Transcript:
     language_probability: float | None = None
 
 
+@runtime_checkable
 class ASRBackend(Protocol):
+    """What the chain calls on a link; each backend's factory is declared in :mod:`.registry`."""
+
     name: str                  # chain link name, e.g. "faster-whisper"
     gives_word_times: bool     # False: the aligner must time the words
 

@@ -170,11 +170,20 @@ def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_tim
     elif need:
         log.warning("no aligner (%s): word times of %d segment(s) are interpolated and flagged",
                     "asr.align is false" if not settings.align else "no aligner model in the profile", len(need))
+    failed = 0
     for seg, piece in need:
         if aligner is not None:
-            seg.words = aligner.align(piece.audio, seg.text, piece.start)
-        else:
-            seg.words = interpolate_words(seg.text.split(), piece.start, piece.end)
+            try:
+                seg.words = aligner.align(piece.audio, seg.text, piece.start)
+                continue
+            except Exception as err:  # one piece the aligner chokes on must not end the stage
+                failed += 1
+                if failed == 1:
+                    log.warning("aligner failed on piece %d (%s): its words are interpolated and flagged",
+                                piece.id, describe_error(err))
+        seg.words = interpolate_words(seg.text.split(), piece.start, piece.end)
+    if failed > 1:
+        log.warning("aligner failed on %d piece(s) in all: their words are interpolated and flagged", failed)
     retimed = {id(seg) for seg, _ in need}
     for seg in segments:
         for w in seg.words:

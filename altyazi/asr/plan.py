@@ -1,5 +1,6 @@
 """Before loading anything: which links of the ASR chain can run here, on which device, with which
-batch size, and why the others are skipped (free VRAM from NVML against each model's estimated need).
+batch size, and why the others are skipped (free VRAM of the device torch will load on, against each
+model's declared need in :mod:`.registry`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from dataclasses import asdict, dataclass
 from .. import gpu
 from ..errors import ConfigError, NoGPUError
 from ..log import get_logger
-from .costs import COSTS, GPU_ONLY
+from . import registry
 
 log = get_logger("asr")
-BACKENDS = ("voxtral-small", "voxtral-mini", "faster-whisper")
 
 
 @dataclass
@@ -36,44 +36,45 @@ class LinkPlan:
 
 def configured_batch(name: str, settings) -> int | None:
     """The batch size config.yaml fixes for ``name`` (None: choose from free VRAM)."""
-    opts = settings.faster_whisper if name == "faster-whisper" else settings.voxtral
+    opts = getattr(settings, registry.get(name).options, None) or {}
     value = opts.get("batch_size")
     return int(value) if value else None
 
 
 def plan_chain(settings) -> list[LinkPlan]:
-    """One LinkPlan per chain link, in order. Reads free VRAM once (``gpu.query_devices``).
+    """One LinkPlan per chain link, in order. Reads free VRAM once (``gpu.load_device``).
 
     - device ``cpu``: every link runs on CPU (Voxtral too: slow, but the user asked for it);
     - device ``auto`` without a usable GPU: say so once, skip the GPU-only Voxtral links;
-    - with a GPU: a link whose need at batch 1 exceeds the free VRAM of the emptiest GPU is skipped,
-      both figures in the reason; otherwise its batch size comes from config or from free VRAM.
+    - with a GPU: a link whose need at batch 1 exceeds the free VRAM of the device the models load
+      on (torch's current device) is skipped, both figures in the reason; otherwise its batch size
+      comes from config or from free VRAM.
     """
     for name in settings.chain:
-        if name not in BACKENDS:
-            raise ConfigError(f"unknown ASR backend {name!r} in the chain; choose from {', '.join(BACKENDS)}")
+        if name not in registry.BACKENDS:
+            raise ConfigError(f"unknown ASR backend {name!r} in the chain; choose from {', '.join(registry.names())}")
     device = settings.device
     dev = None
     if device != "cpu":
-        devices = gpu.query_devices()
-        dev = max(devices, key=lambda d: d.free_bytes) if devices and gpu.cuda_available() else None
+        dev = gpu.load_device()
         if dev is None and device == "cuda":
             raise NoGPUError("asr.device is 'cuda' but no CUDA GPU is visible")
     max_batch = int(settings.voxtral.get("max_batch_size", 32))
     plans: list[LinkPlan] = []
     for name in settings.chain:
-        cost = COSTS[name]
+        spec = registry.get(name)
+        cost = spec.cost
         fixed = configured_batch(name, settings)
         if dev is None:
-            if name in GPU_ONLY and device != "cpu":
-                plans.append(LinkPlan(name, False, "cpu", 0, "no GPU (a Voxtral model on CPU would take hours "
+            if spec.gpu_only and device != "cpu":
+                plans.append(LinkPlan(name, False, "cpu", 0, "no GPU (this model on CPU would take hours "
                                       "per episode; set asr.device: cpu to force it)"))
             else:
-                plans.append(LinkPlan(name, True, "cpu", fixed or (8 if name == "faster-whisper" else 1)))
+                plans.append(LinkPlan(name, True, "cpu", fixed or spec.cpu_batch))
             continue
         need, free = cost.need_gib(1), dev.free_gib
         if need > free:
-            plans.append(LinkPlan(name, False, "cuda", 0, f"{need:.1f} GiB needed, {free:.1f} GiB free on GPU{dev.index} "
+            plans.append(LinkPlan(name, False, "cuda", 0, f"{need:.1f} GiB needed, {free:.1f} GiB free on cuda:{dev.index} "
                                   f"({dev.name})", need, free, dev.name))
             continue
         batch = fixed or gpu.batch_size_for(dev.free_bytes, cost.weights_gib, cost.per_piece_gib,

@@ -39,11 +39,11 @@ class VoxtralBackend:
 
         from ..gpu import oom_guard
         from ..models import resolve_hf_model
-        from .costs import COSTS
+        from . import registry
 
         self.path = resolve_hf_model(self.model_ref, self.name)
         dtype = torch.bfloat16 if self.device == "cuda" else torch.float32
-        cost = COSTS.get(self.name)
+        cost = registry.BACKENDS[self.name].cost if self.name in registry.BACKENDS else None
         try:
             with oom_guard(f"loading {self.name} ({self.model_ref})", cost.need_gib(1) if cost else None):
                 self.processor = AutoProcessor.from_pretrained(self.path)

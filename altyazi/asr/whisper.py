@@ -64,8 +64,15 @@ class FasterWhisperBackend:
             from ..gpu import cuda_available
 
             device = "cuda" if cuda_available() else "cpu"
+        if device == "cuda":
+            from ..gpu import ctranslate2_cuda_problem
+
+            problem = ctranslate2_cuda_problem()
+            if problem:  # found now, not at the first CUDA call in the middle of the episode
+                log.warning("faster-whisper cannot run on the GPU: %s; running it on CPU (int8) instead", problem)
+                device = "cpu"
         compute_type = self.compute_type
-        if compute_type == "auto":
+        if compute_type == "auto" or (device == "cpu" and compute_type == "float16"):
             compute_type = "float16" if device == "cuda" else "int8"
         threads = self.cpu_threads or (os.cpu_count() or 1)
         try:
@@ -171,7 +178,13 @@ class FasterWhisperBackend:
             total += p.audio.size / SAMPLE_RATE
             if total >= seconds:
                 break
-        lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * SAMPLE_RATE)])
+        try:
+            lang, prob, _ = self.model.detect_language(audio=np.concatenate(audio)[:int(seconds * SAMPLE_RATE)])
+        except Exception as err:  # an optional check: say why it did not run, transcribe anyway
+            log.warning("spoken language check skipped (%s: %s); transcribing as %r", type(err).__name__,
+                        str(err).splitlines()[0][:160] if str(err) else "", self.language)
+            self.spoken = ("unknown", 0.0)
+            return self.spoken
         self.spoken = (lang, float(prob))
         if lang != self.language and prob >= 0.5:
             log.warning("the speech sounds like %r (p=%.2f), not %r (asr.language): is this episode in "

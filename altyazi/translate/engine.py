@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from ..log import get_logger, progress
 from ..records import FLAGS, Segment, flag_name
+from .base import Translator
 from .batching import cut_batches
 from .cache import BatchCache, cache_key
 from .glossary import load_glossary, names_to_keep, relevant_terms
@@ -125,14 +126,14 @@ def _split_streams(batches: list, streams: int) -> list[list]:
     return out
 
 
-def translate_segments(segments: list[Segment], settings: dict, llm=None) -> tuple[list[Segment], dict]:
+def translate_segments(segments: list[Segment], settings: dict, llm: Translator | None = None) -> tuple[list[Segment], dict]:
     """Give every tr.json segment its ``translation`` (same records, same order; ids and times are
     never touched) and return them with a summary dict (lines, translated, flagged, retries,
     halvings, cached/generated batches, tokens, tokens/s, seconds). Flags are added, never replaced.
 
     ``settings``: the ``translate`` block of config.yaml plus ``model``; the script adds ``episode``
-    and ``cache_dir``. ``llm``: an already loaded translator (:class:`~altyazi.translate.llm.LLM`
-    or any object with its interface) to reuse; otherwise one is loaded here and closed at the end.
+    and ``cache_dir``. ``llm``: an already loaded :class:`~altyazi.translate.base.Translator` (e.g.
+    :class:`~altyazi.translate.llm.LLM`) to reuse; otherwise one is loaded here and closed at the end.
     """
     t0 = time.perf_counter()
     segments = [replace(seg, flags=list(seg.flags), translation="") for seg in segments]  # the caller's records stay as they were

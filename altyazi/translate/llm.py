@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from ..errors import GPUMemoryError, ModelMissingError, TranslationError
-from ..gpu import GiB, batch_size_for, cuda_available, is_oom, query_devices, release_memory
+from ..gpu import GiB, batch_size_for, cuda_available, is_oom, load_device, release_memory
 from ..log import get_logger
 from ..models import resolve_hf_model
 
@@ -41,7 +41,8 @@ def model_class_for(archs: list[str]):
 
 
 class LLM:
-    """Load once, then :meth:`chat` (list of conversations) or :meth:`complete` (list of prompts).
+    """The transformers :class:`~altyazi.translate.base.Translator`. Load once, then :meth:`chat`
+    (list of conversations) or :meth:`complete` (list of prompts).
 
     ``prompt_style``: "auto" (chat when the tokenizer has a chat template or is mistral-common's),
     "chat" or "base". Counters ``new_tokens`` and ``gen_seconds`` feed the tokens/s summary.
@@ -147,8 +148,8 @@ class LLM:
             return int(self.requested_batch_size)
         if not use_cuda:
             return 4
-        devices = query_devices()
-        if not devices:
+        dev = load_device()       # the device the weights were loaded on (torch's current one)
+        if dev is None:
             return 1
         cfg = self.model.config
         text = getattr(cfg, "text_config", None) or cfg
@@ -157,7 +158,7 @@ class LLM:
         head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
         tokens = CHAT_PROMPT_TOKENS + 1024
         per_item_gib = 2 * layers * kv_heads * head_dim * 2 * tokens / GiB * 1.5  # K+V, bf16, + activations
-        free = max(d.free_bytes for d in devices)
+        free = dev.free_bytes
         size = batch_size_for(free, 0.0, per_item_gib, margin_gib=2.0, maximum=32)
         log.info("translation batch size %d from %.1f GiB free VRAM (%.2f GiB per prompt)",
                  max(size, 1), free / GiB, per_item_gib)
@@ -238,10 +239,6 @@ class LLM:
             self._nl_ids = ([eos] if eos is not None else []) + ids
             log.debug("one-line completions stop at %d newline tokens", len(ids))
         return self._nl_ids
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.new_tokens / self.gen_seconds if self.gen_seconds else 0.0
 
     def close(self) -> None:
         self.model = None
