@@ -9,7 +9,7 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "glossary.tsv", "episodes.tsv", "rules", "scripts", "schemas",
-                  "prompts", "report", "envs", "profiles")  # = altyazi.resources.WORKFLOW_FILES
+                  "prompts", "report", "envs", "profiles", "data")  # = altyazi.resources.WORKFLOW_FILES
 
 
 class BuildWithWorkflow(build_py):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .turkish import turkish_lower
+
 
 def normalize_turkish(text: str) -> str:
     """Lowercase with Turkish casing (I->ı, İ->i), drop punctuation, squeeze spaces."""
-    text = unicodedata.normalize("NFC", text).replace("I", "ı").replace("İ", "i").lower()
+    text = turkish_lower(unicodedata.normalize("NFC", text))
     text = re.sub(r"[’'`]", "", text)  # Anadolu'dan -> anadoludan, as subtitles vary on apostrophes
     text = re.sub(r"[^\w\s]", " ", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -13,7 +13,7 @@ from pathlib import Path
 _PACKAGE = Path(__file__).resolve().parent
 # What setup.py copies into an installed package; a checkout has all of it at its root.
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "glossary.tsv", "episodes.tsv", "rules", "scripts", "schemas",
-                  "prompts", "report", "envs", "profiles")
+                  "prompts", "report", "envs", "profiles", "data")
 
 
 @lru_cache(maxsize=1)

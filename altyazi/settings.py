@@ -78,9 +78,8 @@ def asr_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
 def translate_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
     prof = profile(config)
     settings = {"model": resolve_path(prof["models"]["translator"], base_dir), **config.get("translate", {})}
-    for key in ("glossary",):
-        if settings.get(key):
-            settings[key] = resolve_path(settings[key], base_dir)
+    if settings.get("glossary"):
+        settings["glossary"] = resolve_path(settings["glossary"], base_dir)
     return settings
 
 

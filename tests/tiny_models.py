@@ -1,5 +1,5 @@
 """Tiny random models saved with ``save_pretrained`` so tests load them through the same
-``from_pretrained`` code as the production weights (see ../shared/MODELS.md):
+``from_pretrained`` code as the production weights (the real layouts and their sources: tests/fixtures/replicas/):
 
 - a Voxtral (``VoxtralForConditionalGeneration``) with a tekken.json tokenizer and a
   ``VoxtralProcessor`` (WhisperFeatureExtractor + MistralCommonBackend);

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import AltyaziError
 from ..log import get_logger
 from ..records import Word, interpolate_words
+from ..turkish import turkish_lower
 from .base import SAMPLE_RATE
 
 log = get_logger("asr.align")
@@ -34,8 +35,6 @@ class AlignerUnavailable(AltyaziError):
             "(`altyazi doctor`), or set asr.align: false to silence this.")
 
 
-def turkish_lower(text: str) -> str:
-    return text.replace("I", "ı").replace("İ", "i").lower()
 
 
 def fill_gaps(times: list[tuple[float, float] | None], words: list[str], start: float, end: float,

@@ -20,7 +20,7 @@ def to_subtitles(cues: list[Cue], language: str = "fr") -> list[srt.Subtitle]:
 
 
 def compose_srt(subs: list[srt.Subtitle]) -> str:
-    """SubRip text; ``reindex=False`` keeps our numbering and ``strict`` keeps every line."""
+    """SubRip text; ``reindex=False`` keeps our numbering (cue text never holds blank lines, which SubRip forbids)."""
     return srt.compose(subs, reindex=False) if subs else ""
 
 

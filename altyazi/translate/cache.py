@@ -32,7 +32,6 @@ class BatchCache:
     def __init__(self, folder: str | Path | None):
         self.path = Path(folder) / "batches.jsonl" if folder else None
         self.entries: dict[str, Any] = {}
-        self.hits = 0
         if self.path and self.path.is_file():
             torn = 0
             with open(self.path, encoding="utf-8") as fh:
@@ -46,10 +45,7 @@ class BatchCache:
                      f", {torn} torn line(s) skipped" if torn else "")
 
     def get(self, key: str) -> Any | None:
-        value = self.entries.get(key)
-        if value is not None:
-            self.hits += 1
-        return value
+        return self.entries.get(key)
 
     def put(self, key: str, value: Any) -> None:
         self.entries[key] = value

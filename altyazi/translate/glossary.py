@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..turkish import turkish_lower
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,6 @@ class Term:
         return self.forms[0]
 
 
-def turkish_lower(text: str) -> str:
-    """Lower-case with Turkish rules (I -> ı, İ -> i), so "IŞIK" matches "ışık"."""
-    return text.replace("I", "ı").replace("İ", "i").lower()
 
 
 def load_glossary(path: str | Path | None) -> list[Term]:

@@ -47,8 +47,6 @@ class _Strategy:
 
 
 class ChatStrategy(_Strategy):
-    kind = "chat"
-
     def render(self, job: Job, strict: bool) -> list[dict]:
         n = len(job.units)
         glossary = "".join(f"- {t.display} = {t.french}" + (f" ({t.note})" if t.note else "") + "\n"
@@ -81,8 +79,6 @@ class ChatStrategy(_Strategy):
 
 
 class BaseStrategy(_Strategy):
-    kind = "base"
-
     def __init__(self, prompt: PromptFile, llm, source_language: str, target_language: str,
                  max_new_tokens: int):
         super().__init__(prompt, llm, source_language, target_language, min(max_new_tokens, 96))  # one line
