@@ -28,8 +28,8 @@ def clip_pieces(shared_clips):
     for name in ("1-0100-2", "2-0050-2"):
         audio = load_wav(shared_clips / f"{name}.wav")
         offset = 100.0 * len(out)  # pretend the clips sit far apart in one episode
-        out += [Piece(len(out), offset + s["start"], offset + s["end"],
-                      audio[int(s["start"] * SAMPLE_RATE):int(s["end"] * SAMPLE_RATE)]) for s in vad_pieces(audio)]
+        out += [Piece(len(out), offset + s.start, offset + s.end,
+                      audio[int(s.start * SAMPLE_RATE):int(s.end * SAMPLE_RATE)]) for s in vad_pieces(audio)]
     return out
 
 

@@ -189,7 +189,7 @@ def measure_speed(whisper: str, clips: Path, repeats: int = 1) -> dict:
     pieces = []
     for name in sorted(read_transcripts(clips / "transcripts.tsv")):
         audio = load_wav(clips / f"{name}.wav")
-        pieces += [Piece(len(pieces), s["start"], s["end"], audio[int(s["start"] * SAMPLE_RATE):int(s["end"] * SAMPLE_RATE)])
+        pieces += [Piece(len(pieces), s.start, s.end, audio[int(s.start * SAMPLE_RATE):int(s.end * SAMPLE_RATE)])
                    for s in vad_pieces(audio)]
     speech = sum(p.audio.size for p in pieces) / SAMPLE_RATE
     out = {"pieces": len(pieces), "speech_s": round(speech, 1)}
