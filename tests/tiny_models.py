@@ -22,9 +22,10 @@ SPECIALS = {0: "<unk>", 1: "<s>", 2: "</s>", 3: "[INST]", 4: "[/INST]", 5: "[AVA
             25: "[BEGIN_AUDIO]", 32: "[ARGS]", 33: "[CALL_ID]", 34: "[TRANSCRIBE]"}
 
 
-def write_tekken(folder: Path, n_vocab: int = 1500) -> int:
+def write_tekken(folder: Path, n_vocab: int = 1500, audio: bool = True, image: bool = False) -> int:
     """Write a small tekken.json (byte-level BPE: the first ``n_vocab`` ranks of mistral-common's
-    bundled tekken file, 1000 specials with [AUDIO]=24 and [TRANSCRIBE]=34). Returns the vocab size."""
+    bundled tekken file, 1000 specials with [AUDIO]=24 and [TRANSCRIBE]=34) with Voxtral's ``audio``
+    section and/or the bundled (Pixtral) file's ``image`` section. Returns the vocab size."""
     import mistral_common
 
     bundled = Path(mistral_common.__file__).parent / "data" / "tekken_240911.json"
@@ -38,9 +39,12 @@ def write_tekken(folder: Path, n_vocab: int = 1500) -> int:
     vocab_size = 1000 + n_vocab
     tekken = {"config": {"pattern": src["config"]["pattern"], "num_vocab_tokens": n_vocab,
                          "default_vocab_size": vocab_size, "default_num_special_tokens": 1000, "version": "v7"},
-              "vocab": vocab, "special_tokens": specials,
-              "audio": {"sampling_rate": 16000, "frame_rate": 12.5, "chunk_length_s": 30.0,
-                        "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}}}
+              "vocab": vocab, "special_tokens": specials}
+    if audio:
+        tekken["audio"] = {"sampling_rate": 16000, "frame_rate": 12.5, "chunk_length_s": 30.0,
+                           "audio_encoding_config": {"num_mel_bins": 128, "hop_length": 160, "window_size": 400}}
+    if image:
+        tekken["image"] = src["image"]
     (folder / "tekken.json").write_text(json.dumps(tekken), encoding="utf-8")
     return vocab_size
 

@@ -80,6 +80,12 @@ class FasterWhisperBackend:
                                       local_files_only=True)
         except (OSError, ValueError) as err:  # hub miss when offline, or a broken folder
             raise ModelMissingError(f"faster-whisper model {ref} could not be loaded ({err})") from None
+        mels, expected = self.model.feature_extractor.mel_filters.shape[0], self.model.model.n_mels
+        if mels != expected:  # large-v3 wants 128; without its preprocessor_config.json faster-whisper feeds 80
+            self.model = None
+            raise ModelMissingError(f"faster-whisper model {ref} expects {expected} mel bins but its feature extractor "
+                                    f"gives {mels}: preprocessor_config.json is missing or wrong",
+                                    hint="Re-run `make setup-models` (it fetches preprocessor_config.json).")
         log.info("faster-whisper %s loaded on %s (%s, %d threads, %s, batch %d)", ref, device, compute_type,
                  threads, self.mode, self.batch_size)
 
