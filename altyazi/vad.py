@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .audio import SAMPLE_RATE
 from .log import get_logger
 
 log = get_logger("vad")
@@ -26,7 +27,7 @@ def silero_version() -> str:
     return f"silero-vad {version('silero-vad')}"
 
 
-def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000) -> list[dict]:
+def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = SAMPLE_RATE) -> list[dict]:
     """Speech pieces ``[{id, start, end}]`` in seconds, each at most ``max_segment_s`` long.
 
     Silero itself cuts a long piece at its longest internal pause (>98 ms) before the limit, and

@@ -20,6 +20,11 @@ def main(smk, log):
     write_report_files(result.cues, result.speech, result.qc, result.rules,
                        {"cps": out.cps, "durations": out.durations, "timeline": out.timeline, "table": out.table},
                        smk.wildcards.episode)
+    if not result.cues:
+        ep = smk.wildcards.episode
+        cause = (f"the VAD found no speech: logs/vad/{ep}.log names the audio stream used and how to pick another"
+                 if not tr else f"none of the {len(tr)} speech pieces gave text: see logs/asr/{ep}.log and logs/translate/{ep}.log")
+        log.warning("the subtitles of %s are empty (0 cues): %s", ep, cause)
     log.info("subtitles done: %d cues -> %s (QC: %d unflagged violations)", result.qc["cues"], out.fr_srt,
              result.qc["unflagged_violations"])
 
