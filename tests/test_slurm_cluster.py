@@ -47,7 +47,8 @@ def jobs(cluster) -> list[dict[str, str]]:
 
 
 def run_profile(cluster, work, *extra: str, timeout: int = 1500) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "-s", "Snakefile", "-d", str(work), "--configfile", str(ROOT / "config.yaml"),
+    cmd = [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", "-s", "Snakefile", "-d", str(work),
+           "--configfile", str(ROOT / "config.yaml"),
            "--slurm-status-command", "squeue", *extra,        # no accounting here (README: SLURM)
            "--config", "profile=offline", f"episodes={work / 'episodes.tsv'}"]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
