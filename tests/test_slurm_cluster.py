@@ -82,7 +82,8 @@ def test_demo_runs_through_slurm_with_its_requests(cluster, tmp_path, offline_mo
     for rule in ("asr", "translate"):
         job = by_rule[rule]
         assert job["MinMemoryNode"] == "16000M" and job["TimeLimit"] == "04:00:00"
-        assert job["NumCPUs"] == str(NODE_CPUS)              # the profile's 8, fitted to the node
+    assert by_rule["asr"]["NumCPUs"] == str(NODE_CPUS)       # the profile's 8, fitted to the node
+    assert by_rule["translate"]["NumCPUs"] == "1"           # the offline profile's translate.cpu_threads: 1
     assert by_rule["download"]["TimeLimit"] == "00:30:00" and by_rule["vad"]["MinMemoryNode"] == "4000M"
     print(f"slurm demo wall time: {wall:.0f} s")
 
