@@ -19,7 +19,7 @@ from .errors import ConfigError
 from .resources import resource
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-COLUMNS = ("episode", "source", "title")
+COLUMNS = ("episode", "source", "title", "audio_stream")
 # Characters that have no business in a URL a user pastes; `$` and `()` are legal URL characters
 # and are harmless because no shell ever sees a source.
 _BAD_URL_CHARS = re.compile(r"[\s`\"'<>\\\x00-\x1f]")
@@ -31,6 +31,7 @@ class Episode:
     episode: str
     source: str
     title: str = ""
+    audio_stream: int | None = None     # None: the audio stage chooses the stream with speech
 
     @property
     def is_url(self) -> bool:
@@ -47,6 +48,7 @@ def _check_row(row: dict, lineno: int, base_dir: Path, schema: dict | None) -> E
     src = (row.get("source") or "").strip()
     title = (row.get("title") or "").strip()
     label = f"{where} (episode {ep!r})" if ep else where
+    stream = _audio_stream(row.get("audio_stream"), label)
     if not ep:
         raise ConfigError(f"{where}: the 'episode' id is empty")
     if not ID_PATTERN.match(ep):
@@ -57,7 +59,8 @@ def _check_row(row: dict, lineno: int, base_dir: Path, schema: dict | None) -> E
     if schema is not None:
         import jsonschema
 
-        record = {"episode": ep, "source": src} | ({"title": title} if title else {})
+        record = {"episode": ep, "source": src} | ({"title": title} if title else {}) | (
+            {"audio_stream": stream} if stream is not None else {})
         try:
             jsonschema.validate(record, schema)
         except jsonschema.ValidationError as err:
@@ -71,7 +74,18 @@ def _check_row(row: dict, lineno: int, base_dir: Path, schema: dict | None) -> E
         path = Path(src) if os.path.isabs(src) else base_dir / src
         if not path.is_file():
             raise ConfigError(f"{label}: local file {src!r} does not exist (looked at {path})")
-    return Episode(ep, src, title)
+    return Episode(ep, src, title, stream)
+
+
+def _audio_stream(cell: str | None, label: str) -> int | None:
+    """The optional audio_stream cell: empty, or a 0-based audio stream number."""
+    cell = (cell or "").strip()
+    if not cell:
+        return None
+    if not cell.isdigit():
+        raise ConfigError(f"{label}: audio_stream {cell!r} is not a stream number; give 0 for the first "
+                          f"audio stream, 1 for the second..., or leave it empty to choose by speech")
+    return int(cell)
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,7 @@ def _read_header(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
     if missing:
         spaces = " (separated by spaces: use TABs)" if len(columns) == 1 and " " in columns[0] else ""
         raise ConfigError(f"{path} line {header_no}: missing column(s) {', '.join(missing)}; "
-                          f"the header must be tab-separated: episode, source[, title] (found {columns}{spaces})")
+                          f"the header must be tab-separated: episode, source[, title, audio_stream] (found {columns}{spaces})")
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise ConfigError(f"{path} line {header_no}: unknown column(s) {', '.join(unknown)}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .audio import SAMPLE_RATE
 from .log import get_logger
 from .records import Segment
 
@@ -27,7 +28,7 @@ def silero_version() -> str:
     return f"silero-vad {version('silero-vad')}"
 
 
-def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = 16000) -> list[Segment]:
+def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = SAMPLE_RATE) -> list[Segment]:
     """Speech pieces (records with ``id``, ``start``, ``end`` in seconds), each at most ``max_segment_s`` long.
 
     Silero itself cuts a long piece at its longest internal pause (>98 ms) before the limit, and

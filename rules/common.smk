@@ -89,3 +89,45 @@ def get_final_output():
 def invalid_row_targets():
     """One never-written target per invalid sheet row; its job fails with the row's message."""
     return [f"logs/sheet/line{line}.invalid" for line in ROW_PROBLEMS]
+
+
+def _resource_value(smk_rule, name, default=None):
+    res = smk_rule.resources.get(name)
+    value = getattr(res, "value", res)
+    return value if isinstance(value, (int, str)) else default
+
+
+def fit_slurm_requests():
+    """Fit the rules' Slurm requests to the nodes sinfo reports (altyazi/cluster.py); lowers threads or fails."""
+    from altyazi.cluster import Request, fit, query_nodes
+
+    requests = []
+    for smk_rule in workflow.rules:
+        if smk_rule.norun or smk_rule.name in workflow._localrules:
+            continue
+        threads = min(int(_resource_value(smk_rule, "_cores", 1)), workflow.cores)
+        requests.append(
+            Request(
+                smk_rule.name,
+                threads,
+                int(_resource_value(smk_rule, "mem_mb", 0)),
+                int(_resource_value(smk_rule, "gpu", 0)),
+                int(_resource_value(smk_rule, "runtime", 0)),
+                str(_resource_value(smk_rule, "slurm_partition", "") or ""),
+            )
+        )
+    try:
+        cap, warnings = fit(requests, query_nodes())
+    except ConfigError as err:
+        raise WorkflowError(str(err))
+    for line in warnings:
+        print(f"altyazi: {line}", file=sys.stderr)
+    if cap is not None:
+        # Propagated to every job's own snakemake (--max-threads), so the job runs as many threads as Slurm gives it.
+        workflow.resource_settings.max_threads = cap
+    for req in requests:
+        print(
+            f"altyazi: slurm request {req.rule}: {min(req.threads, cap or req.threads)} CPU, "
+            f"{req.mem_mb} MB, {req.gpus} GPU, {req.runtime_min} min",
+            file=sys.stderr,
+        )

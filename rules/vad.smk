@@ -1,6 +1,7 @@
 rule vad:
     input:
         wav=episode_dir("audio.wav"),
+        info=episode_dir("audio.json"),
     output:
         segments=episode_dir("segments.json"),
     log:

@@ -27,7 +27,7 @@ def stereo_mp4(tmp_path_factory):
 
 def test_extract_audio_makes_16k_mono_pcm(stereo_mp4, tmp_path):
     wav = tmp_path / "out" / "audio.wav"
-    seconds = extract_audio(stereo_mp4, wav)
+    seconds = extract_audio(stereo_mp4, wav).duration
     assert seconds == pytest.approx(3.0, abs=0.1) and wav_duration(wav) == pytest.approx(seconds)
     audio = load_wav(wav)
     assert audio.dtype == np.float32 and audio.size == pytest.approx(16000 * seconds, abs=1)

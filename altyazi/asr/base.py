@@ -7,9 +7,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE  # noqa: F401  (re-exported: the backends read it from here)
 from ..records import Word
-
-SAMPLE_RATE = 16000
 
 
 @dataclass
