@@ -143,7 +143,7 @@ def speech_fraction(media: str | Path, stream: int, duration: float) -> float:
     if audio.size == 0 or float(np.sqrt(np.mean(audio ** 2))) < SILENT_RMS:
         return 0.0
     pieces = detect_speech(audio, VadOptions())
-    return sum(p["end"] - p["start"] for p in pieces) / (audio.size / SAMPLE_RATE)
+    return sum(p.end - p.start for p in pieces) / (audio.size / SAMPLE_RATE)
 
 
 def choose_stream(media: str | Path, streams: list[AudioStream], duration: float) -> tuple[AudioStream, str]:

@@ -24,7 +24,8 @@ def main(smk, log):
     if not result.cues:
         ep = smk.wildcards.episode
         cause = (f"the VAD found no speech: logs/vad/{ep}.log names the audio stream used and how to pick another"
-                 if not segments else f"none of the {len(segments)} speech pieces gave text: see logs/asr/{ep}.log and logs/translate/{ep}.log")
+                 if not segments else
+                 f"none of the {len(segments)} speech pieces gave text: see logs/asr/{ep}.log and logs/translate/{ep}.log")
         log.warning("the subtitles of %s are empty (0 cues): %s", ep, cause)
     log.info("subtitles done: %d cues -> %s (QC: %d unflagged violations, %d cue(s) on flagged ASR)", result.qc["cues"],
              out.fr_srt, result.qc["unflagged_violations"], result.qc["asr_flagged"]["count"])
