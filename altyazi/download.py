@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .audio import probe_streams
-from .episodes import is_url
+from .episodes import describe_local_source, is_url
 from .errors import DownloadError, MediaError, NoAudioError
 from .log import get_logger
 
@@ -49,9 +49,10 @@ def classify_download_error(message: str) -> tuple[str, str]:
 
 def link_local(source: str | Path, dest: str | Path) -> Path:
     """Symlink ``dest`` to the local file (absolute), atomically; no copy of a 2 h episode."""
+    problem = describe_local_source(str(source), Path(source))
+    if problem:  # a folder or a dangling link is not "missing": say what it is
+        raise MediaError(problem, hint="Fix the source in the episode sheet, then rerun.")
     src = Path(source).resolve()
-    if not src.is_file():
-        raise MediaError(f"local source {source} does not exist")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp-link")
