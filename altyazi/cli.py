@@ -120,8 +120,8 @@ def cmd_batch(args) -> int:
     for ep in episodes:
         srt_path = Path(f"results/{ep}/{ep}.fr.srt")
         print(f"{ep}: {'done ' + str(srt_path) if srt_path.is_file() else 'FAILED (see logs/*/' + ep + '.log)'}")
-    for req, message in added.problems:
-        print(f"{req.where}: SKIPPED: {message.removeprefix(req.where + ': ')}")
+    for _req, message in added.problems:
+        print(f"SKIPPED: {message}")
     if added.problems:
         print(f"{len(added.problems)} of {len(requests)} line(s) of {args.file} skipped: fix them and rerun "
               f"the same command (finished episodes are kept)", file=sys.stderr)
