@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from .audio import probe_streams
+from .diskspace import disk_full_error
 from .episodes import describe_local_source, is_url
 from .errors import DownloadError, MediaError, NoAudioError
 from .log import get_logger
@@ -128,6 +129,8 @@ def download_url(url: str, dest: str | Path, retries: int = 3, fmt: str = "besta
             with yt_dlp.YoutubeDL(opts) as ydl:
                 info = ydl.extract_info(url, download=True)
         except yt_dlp.utils.DownloadError as err:
+            if re.search(r"no space left on device|errno 28\b|disk quota exceeded", str(err), re.I):
+                raise disk_full_error(dest) from None  # not the network's fault: "check your network" misleads
             kind, hint = classify_download_error(str(err))
             reason = re.sub(r"^ERROR:\s*", "", str(err).strip().splitlines()[0])
             raise DownloadError(f"cannot download {url}: {kind} ({reason})", hint=hint) from None
