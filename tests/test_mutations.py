@@ -163,3 +163,68 @@ def test_each_rejected_reply_says_why(reply, count, reason):
 def test_a_reply_with_exactly_the_lines_is_accepted():
     texts, why = match_reply(parse_reply("1. Un\n2. Deux\n3. Trois"), 3)
     assert (texts, why) == (["Un", "Deux", "Trois"], "ok")
+
+
+# --------------------------------------------------------------------------- survivors of tools/mutate.py
+
+def test_late_start_is_flagged_from_the_third_frame():
+    """timing.py: the late-start threshold one frame looser."""
+    from altyazi.subtitles.timing import time_cues
+
+    fr = RULES.frame
+    for late_frames, flagged in [(2, False), (3, True)]:
+        # overlapping speech (two speakers at once): the first cue keeps one frame, then the 2-frame
+        # gap, so the second starts at frame 3, late_frames after its own onset
+        first = Cue([Word(0.0, 2.0, "söz")], ["Première", "réplique."], [0], [])
+        onset = (1 + RULES.min_gap_frames - late_frames) * fr
+        second = Cue([Word(onset, onset + 2.0, "söz")], ["Suite."], [1], [])
+        time_cues([first, second], RULES)
+        assert round((second.start - onset) / fr) == late_frames
+        assert ("late_start" in second.flags) is flagged, (late_frames, second.to_dict())
+
+
+def test_a_gap_between_one_and_two_frames_is_under_the_minimum():
+    """qc.py: the minimum-gap check loosened by a frame."""
+    cues = [_cue(0.0, 2.0, "Première réplique."), _cue(2.06, 4.0, "Suite de la scène.")]
+    tr = [{"id": i, "start": c.start, "end": c.end, "text": "söz", "words": [{"start": c.start, "end": c.end, "word": "söz"}]}
+          for i, c in enumerate(cues)]
+    assert qc_report(cues, tr, RULES)["checks"]["gaps_under_min"]["count"] == 1
+
+
+def test_an_id_with_a_dot_is_rejected_as_an_invalid_id(tmp_path):
+    """episodes.py: the id pattern letting dots through (the schema then rejects it with a regex dump)."""
+    from altyazi.episodes import read_sheet
+
+    media = tmp_path / "a.wav"
+    media.write_bytes(b"RIFF")
+    sheet = tmp_path / "episodes.tsv"
+    sheet.write_text(f"episode\tsource\nep.1\t{media}\n", encoding="utf-8")
+    [problem] = read_sheet(sheet, tmp_path).problems
+    assert "invalid id; use letters, digits, '_' or '-' only" in problem.message
+
+
+@pytest.mark.parametrize("text, kind", [("HTTP Error 404: Not Found", "not found (HTTP 404/410)"),
+                                        ("HTTP Error 410: Gone", "not found (HTTP 404/410)")])
+def test_gone_pages_are_not_found(text, kind):
+    """download.py: HTTP 410 (a removed video) classified as a generic failure."""
+    from altyazi.download import classify_download_error
+
+    assert classify_download_error(f"ERROR: [generic] x: Unable to download webpage: {text}")[0] == kind
+
+
+def test_the_prompt_shows_exactly_context_lines_previous_lines(tmp_path):
+    """translate/engine.py: one previous line fewer than ``context_lines`` in the prompt."""
+    from test_translate import FakeChatLLM, good, segments, settings
+
+    from altyazi.translate import translate_segments
+
+    convs = []
+
+    class Recording(FakeChatLLM):
+        def chat(self, conversations, max_new_tokens):
+            convs.extend(conversations)
+            return super().chat(conversations, max_new_tokens)
+
+    translate_segments(segments(8, gap_every=4), settings(tmp_path, context_lines=2), llm=Recording(good))
+    second = convs[1][-1]["content"]
+    assert "FR<Satır 2 Yaman>" in second and "FR<Satır 3 Yaman>" in second and "FR<Satır 1 Yaman>" not in second
