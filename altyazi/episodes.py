@@ -108,13 +108,25 @@ class Sheet:
     problems: list[RowProblem]
 
 
+def _read_utf8(path: Path) -> str:
+    """The sheet's text; a file saved in a legacy encoding (Windows-1254 Turkish) is named as such."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{path} line {line}: not UTF-8 text (byte 0x{data[err.start]:02x}; probably saved as "
+                          f"Windows-1254/ISO-8859-9 Turkish)",
+                          hint="Save the sheet as UTF-8 (in a spreadsheet: 'Text, UTF-8, tab-separated').") from None
+
+
 def _read_header(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
     """The sheet's columns and its data lines; a broken header is fatal (no row can be read)."""
     if not path.is_file():
         raise ConfigError(f"episode sheet {path} not found",
                           hint="Create it with a header line `episode<TAB>source<TAB>title`, or use `make run URL=...`.")
     # utf-8-sig: a spreadsheet's "UTF-8 (with BOM)" export puts U+FEFF before the header's first name
-    lines = [(n, line) for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1)
+    lines = [(n, line) for n, line in enumerate(_read_utf8(path).splitlines(), 1)
              if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise ConfigError(f"{path} is empty: it needs a header line `episode<TAB>source<TAB>title`")
@@ -122,7 +134,12 @@ def _read_header(path: Path) -> tuple[list[str], list[tuple[int, str]]]:
     columns = _trim_empty_tail([c.strip() for c in header.split("\t")])  # spreadsheets pad rows with tabs
     missing = [c for c in ("episode", "source") if c not in columns]
     if missing:
-        spaces = " (separated by spaces: use TABs)" if len(columns) == 1 and " " in columns[0] else ""
+        spaces = ""
+        if len(columns) == 1:
+            for sep, name in ((",", "commas"), (";", "semicolons"), (" ", "spaces")):
+                if sep in columns[0]:
+                    spaces = f" (separated by {name}: use TABs, e.g. save as 'Text (Tab delimited)')"
+                    break
         raise ConfigError(f"{path} line {header_no}: missing column(s) {', '.join(missing)}; "
                           f"the header must be tab-separated: episode, source[, title] (found {columns}{spaces})")
     unknown = [c for c in columns if c not in COLUMNS]

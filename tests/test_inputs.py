@@ -211,6 +211,24 @@ def test_sheet_messages_name_the_file_the_user_gave(tmp_path):
         read_sheet(path, tmp_path)
 
 
+def test_sheet_in_a_legacy_turkish_encoding_or_with_commas(tmp_path):
+    path = tmp_path / "bölümler.tsv"
+    path.write_bytes("episode\tsource\nkiraz\tKiraz'ın bölüm.mp4\n".encode("cp1254"))
+    with pytest.raises(ConfigError, match=r"bölümler.tsv line 2: not UTF-8 text \(byte 0xfd; probably saved as Windows-1254"):
+        read_sheet(path, tmp_path)
+    path.write_text("episode,source,title\nx,a.mp4,\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"separated by commas: use TABs"):
+        read_sheet(path, tmp_path)
+
+
+def test_batch_list_in_a_legacy_encoding_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "list.txt").write_bytes("Kiraz'ın bölüm.mp4\n".encode("cp1254"))
+    assert main(["batch", "list.txt"]) == 2
+    assert "list file list.txt is not UTF-8 text" in capsys.readouterr().err
+    assert not (tmp_path / "episodes.tsv").exists()
+
+
 def test_add_to_a_bom_sheet_keeps_it_readable(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     a, b = _media(tmp_path / "a.wav"), _media(tmp_path / "b.wav")
