@@ -24,6 +24,7 @@ COLUMNS = ("episode", "source", "title")
 # and are harmless because no shell ever sees a source.
 _BAD_URL_CHARS = re.compile(r"[\s`\"'<>\\\x00-\x1f]")
 SCHEMA_PATH = resource("schemas", "episodes.schema.yaml")
+_LOOKS_LIKE_HOST = re.compile(r"^(www\.|m\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}/", re.I)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def _check_row(row: dict, where: str, base_dir: Path, schema: dict | None) -> Ep
         raise ConfigError(f"{label}: unsupported URL scheme in {src!r}; use http(s) or a local path")
     else:
         problem = describe_local_source(src, Path(src) if os.path.isabs(src) else base_dir / src)
+        if problem and _LOOKS_LIKE_HOST.match(src):  # pasted from the address bar without its scheme
+            problem += f"; if it is a web address, write it with https:// (https://{src})"
         if problem:
             raise ConfigError(f"{label}: {problem}")
     return Episode(ep, src, title)

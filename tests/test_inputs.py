@@ -182,6 +182,12 @@ def test_same_youtube_video_in_any_spelling_reuses_its_row(tmp_path, monkeypatch
     assert add_episode(sheet, "https://www.youtube.com/watch?v=other_vid01") == "other_vid01"
 
 
+def test_url_pasted_without_its_scheme_says_to_add_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"write it with https:// \(https://youtube.com/watch\?v=abc\)"):
+        add_episode(tmp_path / "episodes.tsv", "youtube.com/watch?v=abc")
+
+
 def test_other_urls_compare_without_host_case_or_trailing_slash():
     assert source_key("https://WWW.Example.com/ep/1/") == source_key("https://example.com/ep/1#t=3")
     assert source_key("https://example.com/ep/1") != source_key("https://example.com/ep/2")
