@@ -9,10 +9,21 @@ CORES ?= all
 PROFILE ?=
 ASR ?=
 SHEET ?= episodes.tsv
+# User values (URL, FILE, SHEET, PROFILE, ASR, TSV, LIMIT) reach the commands through the environment,
+# never pasted into a shell line: an apostrophe (Kiraz'ın), `$(...)` or a backtick in a URL or file name
+# stays data. $(value ...) keeps make itself from expanding them; recipes read them as "$$ALTYAZI_ARG_...".
+export ALTYAZI_ARG_URL = $(value URL)
+export ALTYAZI_ARG_FILE = $(value FILE)
+export ALTYAZI_ARG_SHEET = $(value SHEET)
+export ALTYAZI_ARG_PROFILE = $(value PROFILE)
+export ALTYAZI_ARG_ASR = $(value ASR)
+export ALTYAZI_ARG_TSV = $(value TSV)
+export ALTYAZI_ARG_LIMIT = $(value LIMIT)
 # One-off model options -> --config overrides (same mapping as `altyazi run --profile/--asr`)
-CLI_OPTS := $(if $(PROFILE),--profile $(PROFILE)) $(if $(ASR),--asr $(ASR)) --sheet $(SHEET)
-SMK_CONFIG := $(if $(PROFILE),profile=$(PROFILE)) $(if $(ASR),'asr={chain: [$(ASR)]}')
-SMK_FLAGS := --cores $(CORES) --resources gpu=1 --rerun-incomplete $(if $(strip $(SMK_CONFIG)),--config $(SMK_CONFIG))
+CLI_OPTS := $${ALTYAZI_ARG_PROFILE:+--profile "$$ALTYAZI_ARG_PROFILE"} $${ALTYAZI_ARG_ASR:+--asr "$$ALTYAZI_ARG_ASR"} \
+	--sheet "$$ALTYAZI_ARG_SHEET"
+SMK_CONFIG := $${ALTYAZI_ARG_PROFILE:+"profile=$$ALTYAZI_ARG_PROFILE"} $${ALTYAZI_ARG_ASR:+"asr={chain: [$$ALTYAZI_ARG_ASR]}"}
+SMK_FLAGS := --cores $(CORES) --resources gpu=1 --rerun-incomplete $(if $(strip $(value PROFILE)$(value ASR)),--config $(SMK_CONFIG))
 STAMP := $(VENV)/.altyazi-setup
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
@@ -59,18 +70,18 @@ demo: setup ## run the whole workflow on the bundled 1-minute Turkish sample wit
 	@head -n 12 results/demo/demo.fr.srt
 
 run: $(STAMP) ## subtitle one episode: make run URL=<url or file> [PROFILE=offline] [ASR=voxtral-mini]
-	@test -n "$(URL)" || { echo "usage: make run URL=<YouTube URL or local file> [PROFILE=offline] [ASR=voxtral-mini]"; exit 2; }
-	$(VENV)/bin/altyazi run '$(URL)' $(CLI_OPTS)
+	@test -n "$$ALTYAZI_ARG_URL" || { echo "usage: make run URL=<YouTube URL or local file> [PROFILE=offline] [ASR=voxtral-mini]"; exit 2; }
+	$(VENV)/bin/altyazi run "$$ALTYAZI_ARG_URL" $(CLI_OPTS)
 
 batch: $(STAMP) ## subtitle every URL/path of FILE (one a line), --keep-going: make batch FILE=list.txt
-	@test -n "$(FILE)" || { echo "usage: make batch FILE=list.txt"; exit 2; }
-	$(VENV)/bin/altyazi batch '$(FILE)' $(CLI_OPTS)
+	@test -n "$$ALTYAZI_ARG_FILE" || { echo "usage: make batch FILE=list.txt"; exit 2; }
+	$(VENV)/bin/altyazi batch "$$ALTYAZI_ARG_FILE" $(CLI_OPTS)
 
 all: $(STAMP) ## process every row of episodes.tsv
 	$(SNAKEMAKE) $(SMK_FLAGS) --keep-going
 
 debug: $(STAMP) ## like `make all` (or `make debug URL=...`) with debug logs and Snakemake's verbose output
-	$(if $(URL),ALTYAZI_DEBUG=1 $(VENV)/bin/altyazi run '$(URL)' $(CLI_OPTS) --debug -- --verbose,ALTYAZI_DEBUG=1 $(SNAKEMAKE) $(SMK_FLAGS) --verbose --show-failed-logs)
+	$(if $(value URL),ALTYAZI_DEBUG=1 $(VENV)/bin/altyazi run "$$ALTYAZI_ARG_URL" $(CLI_OPTS) --debug -- --verbose,ALTYAZI_DEBUG=1 $(SNAKEMAKE) $(SMK_FLAGS) --verbose --show-failed-logs)
 
 report: $(STAMP) ## HTML report of the finished episodes -> report.html
 	$(SNAKEMAKE) $(SMK_FLAGS) --report report.html $(if $(DEMO),--config episodes=build/demo/episodes.tsv profile=offline)
@@ -86,7 +97,8 @@ bench: setup ## benchmark against bare faster-whisper -> bench/results.json and 
 	$(PY) -m tools.bench --out bench
 
 eval-translation: setup ## chrF/BLEU of the configured translator on a TSV (default: shared Tatoeba dev set)
-	$(PY) -m tools.evaluate_translation $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(LIMIT),--limit $(LIMIT)) --out bench/translation-eval.json
+	$(PY) -m tools.evaluate_translation $${ALTYAZI_ARG_TSV:+--tsv "$$ALTYAZI_ARG_TSV"} \
+	  $${ALTYAZI_ARG_PROFILE:+--profile "$$ALTYAZI_ARG_PROFILE"} $${ALTYAZI_ARG_LIMIT:+--limit "$$ALTYAZI_ARG_LIMIT"} --out bench/translation-eval.json
 
 lint: $(STAMP) ## ruff, snakefmt --check and snakemake --lint (CI runs it)
 	$(VENV)/bin/ruff check .

@@ -1,8 +1,21 @@
 # altyazi: Turkish TV-drama episodes -> French subtitles, one rule per stage.
 # Run: snakemake --cores all --resources gpu=1   (see README.md and the Makefile)
+import os
+
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# A YAML syntax error in config.yaml: name the file, line and column (Snakemake's own message names none).
+if os.path.isfile("config.yaml"):
+    from altyazi.config_check import load_yaml_file
+    from altyazi.errors import ConfigError
+
+    try:
+        load_yaml_file("config.yaml")
+    except ConfigError as err:
+        raise WorkflowError(str(err))
 
 
 configfile: "config.yaml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import wave
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .diskspace import disk_full_error
 from .errors import FFmpegMissingError, MediaError, NoAudioError
 from .io import atomic_path
 from .log import get_logger
@@ -245,6 +247,8 @@ def extract_audio(media: str | Path, wav: str | Path, sample_rate: int = SAMPLE_
         log.debug("running %s", " ".join(cmd))
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
+            if re.search(r"no space left on device|disk quota exceeded", proc.stderr, re.I):
+                raise disk_full_error(wav)  # the disk, not the media: never "download it again"
             raise MediaError(f"ffmpeg failed on {media}: {proc.stderr.strip()[-500:]}")
         duration = wav_duration(tmp)
         if duration <= 0:

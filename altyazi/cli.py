@@ -17,9 +17,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from .asr import registry
-from .episodes import add_episode, read_sheet
+from .config_check import load_yaml_file
+from .episodes import Request, add_episode, add_episodes, read_sheet
 from .errors import AltyaziError
 from .resources import workflow_root
 
@@ -53,6 +55,7 @@ def snakemake_cmd(targets: list[str], overrides: list[str], cores: str = "all", 
                   extra: list[str] | None = None) -> list[str]:
     # The workflow is found from any working directory; results/ and logs/ go to the current one.
     configfile = Path("config.yaml") if Path("config.yaml").is_file() else ROOT / "config.yaml"
+    load_yaml_file(configfile)  # a syntax error: file, line and column now, not Snakemake's "not valid YAML"
     cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", str(configfile),
            "--cores", cores, "--resources", "gpu=1", "--rerun-incomplete"]
     if keep_going:
@@ -82,20 +85,55 @@ def cmd_run(args) -> int:
     return rc
 
 
-def cmd_batch(args) -> int:
-    episodes = []
-    for line in Path(args.file).read_text(encoding="utf-8").splitlines():
+def list_requests(path: str) -> list[Request]:
+    """The URLs/paths of a batch list, one a line, as users write them: a BOM (Windows Notepad),
+    CRLF, `#` comments, a path in quotes ("Copy as path"), a `file://` URL (a file manager's copy),
+    `~/...` (no shell expands it here)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise AltyaziError(f"list file {path} not found", hint="Give a text file with one URL or file path a line.") from None
+    except UnicodeDecodeError as err:
+        raise AltyaziError(f"list file {path} is not UTF-8 text ({err.reason} at byte {err.start})",
+                           hint="Save it as UTF-8 text (one URL or path a line).") from None
+    requests = []
+    for lineno, line in enumerate(text.splitlines(), 1):
         line = line.strip()
-        if line and not line.startswith("#"):
-            episodes.append(add_episode(args.sheet, line))
-    if not episodes:
+        if not line or line.startswith("#"):
+            continue
+        if len(line) > 1 and line[0] == line[-1] and line[0] in "\"'":
+            line = line[1:-1]
+        if line.startswith("file://"):
+            line = unquote(urlparse(line).path)
+        if line.startswith("~"):
+            line = os.path.expanduser(line)
+        requests.append(Request(line, where=f"{path} line {lineno}"))
+    return requests
+
+
+def cmd_batch(args) -> int:
+    """Validate every line first, add the valid ones to the sheet at once, run them; the bad lines are
+    reported (again) at the end and make the exit status non-zero, but never stop the others."""
+    requests = list_requests(args.file)
+    if not requests:
         raise AltyaziError(f"{args.file} lists no URL or path", hint="Put one URL or file path per line.")
-    over = config_overrides(args.profile, args.asr, [f"episodes={args.sheet}"])
-    rc = _run(snakemake_cmd(_targets(episodes), over, keep_going=True, extra=args.snakemake_args), args.debug)
+    added = add_episodes(args.sheet, requests)
+    for _req, message in added.problems:
+        print(f"error: {message}", file=sys.stderr)
+    episodes = list(dict.fromkeys(ep for ep in added.ids if ep))
+    rc = 0
+    if episodes:
+        over = config_overrides(args.profile, args.asr, [f"episodes={args.sheet}"])
+        rc = _run(snakemake_cmd(_targets(episodes), over, keep_going=True, extra=args.snakemake_args), args.debug)
     for ep in episodes:
         srt_path = Path(f"results/{ep}/{ep}.fr.srt")
         print(f"{ep}: {'done ' + str(srt_path) if srt_path.is_file() else 'FAILED (see logs/*/' + ep + '.log)'}")
-    return rc
+    for _req, message in added.problems:
+        print(f"SKIPPED: {message}")
+    if added.problems:
+        print(f"{len(added.problems)} of {len(requests)} line(s) of {args.file} skipped: fix them and rerun "
+              f"the same command (finished episodes are kept)", file=sys.stderr)
+    return rc or (1 if added.problems else 0)
 
 
 def cmd_check(args) -> int:

@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 from .audio import probe_streams
-from .episodes import is_url
+from .diskspace import disk_full_error
+from .episodes import describe_local_source, is_url
 from .errors import DownloadError, MediaError, NoAudioError
 from .log import get_logger
 
@@ -49,9 +50,10 @@ def classify_download_error(message: str) -> tuple[str, str]:
 
 def link_local(source: str | Path, dest: str | Path) -> Path:
     """Symlink ``dest`` to the local file (absolute), atomically; no copy of a 2 h episode."""
+    problem = describe_local_source(str(source), Path(source))
+    if problem:  # a folder or a dangling link is not "missing": say what it is
+        raise MediaError(problem, hint="Fix the source in the episode sheet, then rerun.")
     src = Path(source).resolve()
-    if not src.is_file():
-        raise MediaError(f"local source {source} does not exist")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp-link")
@@ -127,6 +129,8 @@ def download_url(url: str, dest: str | Path, retries: int = 3, fmt: str = "besta
             with yt_dlp.YoutubeDL(opts) as ydl:
                 info = ydl.extract_info(url, download=True)
         except yt_dlp.utils.DownloadError as err:
+            if re.search(r"no space left on device|errno 28\b|disk quota exceeded", str(err), re.I):
+                raise disk_full_error(dest) from None  # not the network's fault: "check your network" misleads
             kind, hint = classify_download_error(str(err))
             reason = re.sub(r"^ERROR:\s*", "", str(err).strip().splitlines()[0])
             raise DownloadError(f"cannot download {url}: {kind} ({reason})", hint=hint) from None

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from .diskspace import disk_full_error, is_disk_full
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -27,7 +29,12 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix if suffix is None else suffix
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    except OSError as err:
+        if is_disk_full(err):  # no inode or block left even for an empty file
+            raise disk_full_error(path) from None
+        raise
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -35,6 +42,10 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         if not tmp_path.is_symlink():
             os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp_path, path)
+    except OSError as err:
+        if is_disk_full(err):  # not a bug, not a bad download: say where and how much to free
+            raise disk_full_error(path) from None
+        raise
     finally:
         if tmp_path.exists() or tmp_path.is_symlink():
             tmp_path.unlink()

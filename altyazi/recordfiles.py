@@ -92,14 +92,19 @@ def read_segments(path: str | os.PathLike, kind: str) -> tuple[dict[str, Any], l
     return {k: v for k, v in data.items() if k != "segments"}, [Segment.from_dict(s) for s in data["segments"]]
 
 
-def write_segments(path: str | os.PathLike, kind: str, segments: list[Segment], **header: Any) -> None:
-    """Write (atomically) a segments file; what it writes validates as ``kind``."""
+def segments_payload(path: str | os.PathLike, kind: str, segments: list[Segment], **header: Any) -> dict[str, Any]:
+    """The JSON of a segments file of ``kind``, validated (``path`` names it in an error)."""
     items = [s.to_dict() for s in segments]
     if kind == "segments":  # the VAD knows only where speech is
         items = [{k: v for k, v in d.items() if k in _VAD_FIELDS} for d in items]
     data = {**header, "segments": items}
     validate_record_file(data, path, kind)
-    atomic_write_json(path, data)
+    return data
+
+
+def write_segments(path: str | os.PathLike, kind: str, segments: list[Segment], **header: Any) -> None:
+    """Write (atomically) a segments file; what it writes validates as ``kind``."""
+    atomic_write_json(path, segments_payload(path, kind, segments, **header))
 
 
 def write_cues(path: str | os.PathLike, cues: list[Cue], **header: Any) -> None:

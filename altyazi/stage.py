@@ -8,14 +8,19 @@ ends with one summary line: ``<stage> <episode>: ok in 12.3 s (<what the stage r
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import sys
 import time
 from contextlib import nullcontext
 from typing import Any, Callable
 
+from .diskspace import DiskFullError, Recovery, check_free_space, disk_full_error, inputs_key, is_disk_full
 from .errors import AltyaziError, GPUMemoryError
 from .gpu import VramSampler, is_oom
+from .gpulock import gpu_lock
+from .io import atomic_write_text
 from .log import debug_enabled, get_logger, setup_logging
 
 VRAM_SAMPLE_S = 5.0
@@ -52,15 +57,21 @@ def run_stage(name: str, snakemake: Any, func: Callable[..., Any]) -> None:
         logger.error("%s %s: FAILED after %.1f s: %s", name, episode, time.perf_counter() - t0, message)
         sys.exit(code)
 
-    sampler = VramSampler(VRAM_SAMPLE_S, log_samples=debug_enabled()) if declares_gpu(snakemake) else None
+    gpu = declares_gpu(snakemake)
+    sampler = VramSampler(VRAM_SAMPLE_S, log_samples=debug_enabled()) if gpu else None
+    outputs = [str(o) for o in getattr(snakemake, "output", [])]
     try:
-        with sampler or nullcontext():
+        if outputs:  # before the long work, not after it
+            check_free_space(os.path.dirname(outputs[0]) or ".", what=f"the {name} stage of {episode}")
+        with gpu_lock(f"{name} {episode}", logger=logger) if gpu else nullcontext(), sampler or nullcontext():
             result = func(snakemake, logger)
     except AltyaziError as err:
         failed(str(err), 1)
     except KeyboardInterrupt:
         failed("interrupted; rerun the same command to resume (finished stages are kept)", 130)
     except Exception as err:
+        if is_disk_full(err):  # a write outside io.py (a library's cache, a log): still not a bug
+            failed(str(disk_full_error(getattr(err, "filename", None) or (outputs or ["."])[0])), 1)
         if is_oom(err):
             failed(str(GPUMemoryError(f"out of GPU memory in {name} ({type(err).__name__}: "
                                       f"{str(err).splitlines()[0] if str(err) else ''})")), 1)
@@ -70,3 +81,36 @@ def run_stage(name: str, snakemake: Any, func: Callable[..., Any]) -> None:
     extra = f" ({result})" if isinstance(result, str) and result else ""
     logger.info("%s %s: ok in %.1f s, peak RAM %.1f GiB%s%s", name, episode, time.perf_counter() - t0,
                 _peak_rss_gib(), vram, extra)
+
+
+def _recovery(snakemake: Any, name: str) -> Recovery:
+    params = {k: v for k, v in getattr(snakemake, "params", {}).items()} if hasattr(snakemake, "params") else {}
+    return Recovery(getattr(snakemake.output, name), inputs_key([str(i) for i in snakemake.input], params))
+
+
+def restore_output(snakemake: Any, name: str, logger) -> str | None:
+    """Write output ``name`` from the copy an earlier run of this job kept when the disk was full
+    (same inputs, same settings); return a note for the summary line, or None when there is none."""
+    recovery = _recovery(snakemake, name)
+    found = recovery.load()
+    if found is None:
+        return None
+    text, where = found
+    atomic_write_text(getattr(snakemake.output, name), text)
+    recovery.clear()
+    logger.info("restored %s from %s (kept when the disk was full): the work is not redone",
+                getattr(snakemake.output, name), where)
+    return f"restored from {where}"
+
+
+def write_output_json(snakemake: Any, name: str, data: Any) -> None:
+    """Write output ``name`` atomically; when the disk is full, keep the payload for the rerun."""
+    text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    path = getattr(snakemake.output, name)
+    try:
+        atomic_write_text(path, text)
+    except DiskFullError as err:
+        kept = _recovery(snakemake, name).save(text)
+        note = (f"the finished work is kept in {kept} and the rerun uses it (nothing is redone)" if kept
+                else "no file system had room for a recovery copy: the rerun redoes this stage")
+        raise DiskFullError(f"{str(err).split(chr(10))[0]}; {note}") from None

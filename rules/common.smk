@@ -16,17 +16,18 @@ from altyazi.settings import (
     translate_vram_gb,
 )
 
-import yaml as _yaml
+from altyazi.config_check import check_config, load_yaml_file
 
-# Nested --config overrides arrive as strings; give them the schema's types, then validate.
-config.update(
-    coerce_config(
-        config,
-        _yaml.safe_load(
-            open(os.path.join(workflow.basedir, "schemas", "config.schema.yaml"))
-        ),
-    )
+# Nested --config overrides arrive as strings; give them the schema's types, then validate:
+# first with readable messages (unknown key -> closest valid one, bad choice -> the allowed names).
+_CONFIG_SCHEMA = load_yaml_file(
+    os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
 )
+config.update(coerce_config(config, _CONFIG_SCHEMA))
+try:
+    check_config(config, _CONFIG_SCHEMA)
+except ConfigError as err:
+    raise WorkflowError(str(err))
 validate(config, schema="../schemas/config.schema.yaml")
 try:  # again with the chain enum from the backend registry (altyazi/asr/registry.py)
     validate_config(config)

@@ -13,6 +13,15 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# Hypothesis: reproducible by default (CI and `make test` run the same examples every time, so a
+# submission that changed nothing near a property test cannot fail it by chance). Explore new inputs
+# with HYPOTHESIS_PROFILE=explore; a failure found there goes into the test as an explicit @example.
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+_hyp_settings.register_profile("explore", derandomize=False, max_examples=2000, print_blob=True)
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ALTYAZI_SHARED", ROOT.parent / "shared"))
 CLIPS = SHARED / "data" / "clips"

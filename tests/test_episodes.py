@@ -59,7 +59,7 @@ def test_valid_sheet_with_comments_urls_and_relative_paths(tmp_path, media):
 def test_each_bad_row_has_its_message(tmp_path, media, row, expected):
     message = only_problem(tmp_path, media, row.format(media=media))
     assert expected in message
-    assert message.startswith("episodes.tsv line 3")
+    assert message.startswith(f"{tmp_path / 'episodes.tsv'} line 3")  # the file the user gave
     assert "Fix config.yaml or episodes.tsv" in message          # the hint says what to do
 
 

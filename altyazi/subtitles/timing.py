@@ -3,7 +3,8 @@
 Rules (all from :class:`SubtitleRules`): a cue starts on the frame nearest its speech onset and
 at least ``min_gap_frames`` after the previous cue; it stays at least ``min_duration_s`` and long
 enough to read at ``max_cps``, taking that time from free time after the speech (never from the
-next cue); a gap of ``close_gap_frames`` or less to the next cue is closed to ``min_gap_frames``.
+next cue); a gap of ``close_gap_frames`` or less to the next cue is closed to ``min_gap_frames``
+(only toward a cue that shows French: a Turkish-only cue is absent from the French file).
 What still does not fit is flagged on the cue, never fixed by cutting text.
 """
 
@@ -62,8 +63,11 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
                 cue.flags.append("long")  # speech alone is longer (unsplittable): keep it covered
             else:
                 end = rules.to_frame(start + rules.max_duration_s)
-        # Close a small gap to the next cue (chaining); the next cue starts at its onset.
-        if gap + EPS < next_start - end <= rules.close_gap_s + EPS:
+        # Close a small gap to the next cue (chaining); the next cue starts at its onset. Not toward a
+        # cue without French: it is absent from the French file, so there the end would only linger
+        # past speech (after the `extended` check above, so unflagged).
+        shows_next = i + 1 < len(cues) and bool(cues[i + 1].text)
+        if shows_next and gap + EPS < next_start - end <= rules.close_gap_s + EPS:
             if next_start - gap - start <= rules.max_duration_s + EPS:
                 end = next_start - gap
             else:
