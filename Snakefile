@@ -42,5 +42,8 @@ rule all:
 onstart:
     # Before the first sbatch: requests that no node can run stop here with a message,
     # instead of jobs refused by sbatch or pending forever (altyazi/cluster.py).
-    if workflow.executor_plugin is not None and workflow.executor_plugin.name == "slurm":
+    if (
+        workflow.executor_plugin is not None
+        and workflow.executor_plugin.name == "slurm"
+    ):
         fit_slurm_requests()
