@@ -87,13 +87,24 @@ def get_final_output():
     return outputs
 
 
+def audio_stream_choice(wildcards):
+    """The audio stream to use: the sheet's audio_stream, else config audio.stream, else None (by speech)."""
+    ep = get_episode(wildcards)
+    if ep.audio_stream is not None:
+        return {
+            "stream": ep.audio_stream,
+            "by": f"{config['episodes']} column audio_stream",
+        }
+    return {"stream": config["audio"].get("stream"), "by": "config audio.stream"}
+
+
 def invalid_row_targets():
     """One never-written target per invalid sheet row; its job fails with the row's message."""
     return [f"logs/sheet/line{line}.invalid" for line in ROW_PROBLEMS]
 
 
-def _resource_value(smk_rule, name, default=None):
-    res = smk_rule.resources.get(name)
+def _resource_value(spec, name, default=None):
+    res = spec.resources.get(name)
     value = getattr(res, "value", res)
     return value if isinstance(value, (int, str)) else default
 
@@ -103,18 +114,18 @@ def fit_slurm_requests():
     from altyazi.cluster import Request, fit, query_nodes
 
     requests = []
-    for smk_rule in workflow.rules:
-        if smk_rule.norun or smk_rule.name in workflow._localrules:
+    for spec in workflow.rules:
+        if spec.norun or spec.name in workflow._localrules:
             continue
-        threads = min(int(_resource_value(smk_rule, "_cores", 1)), workflow.cores)
+        threads = min(int(_resource_value(spec, "_cores", 1)), workflow.cores)
         requests.append(
             Request(
-                smk_rule.name,
+                spec.name,
                 threads,
-                int(_resource_value(smk_rule, "mem_mb", 0)),
-                int(_resource_value(smk_rule, "gpu", 0)),
-                int(_resource_value(smk_rule, "runtime", 0)),
-                str(_resource_value(smk_rule, "slurm_partition", "") or ""),
+                int(_resource_value(spec, "mem_mb", 0)),
+                int(_resource_value(spec, "gpu", 0)),
+                int(_resource_value(spec, "runtime", 0)),
+                str(_resource_value(spec, "slurm_partition", "") or ""),
             )
         )
     try:
