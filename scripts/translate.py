@@ -2,13 +2,15 @@
 
 import os
 
-from altyazi.recordfiles import read_segments, write_segments
+from altyazi.recordfiles import read_segments, read_speakers, write_segments
+from altyazi.speakers import apply_speakers
 from altyazi.stage import run_stage
 from altyazi.translate import translate_segments
 
 
 def main(smk, log):
     _, segments = read_segments(smk.input.tr, "tr")
+    apply_speakers(segments, read_speakers(smk.input.speakers))  # the prompts say who speaks each line
     settings = dict(smk.params.settings)
     settings["episode"] = smk.wildcards.episode
     # beside the outputs, not an output: Snakemake deletes outputs before a rerun, the cache must survive
