@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import srt
 
-from altyazi.records import Cue, Segment, Word
 from altyazi.recordfiles import RecordFileError, read_speakers, write_speakers
+from altyazi.records import Cue, Segment, Word
 from altyazi.speakers import SpeakerOptions, apply_speakers, diarize
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.qc import qc_report
