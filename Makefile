@@ -38,6 +38,9 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt -r requirements-dev.txt
+	# resemblyzer (speaker stage) without its deps: it asks for the obsolete `typing` backport, which would
+	# shadow the standard library, and for webrtcvad (no wheels); its real deps are in requirements.txt
+	$(PY) -m pip install -q --no-deps resemblyzer==0.1.4
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
@@ -64,7 +67,7 @@ calibrate: $(STAMP) ## measure each ASR link's WER/CER/RTF on the demo clips (or
 
 demo: setup ## run the whole workflow on the bundled 1-minute Turkish sample with the offline models
 	$(PY) -c "from tools.samples import build_demo_episode; build_demo_episode('build/demo')"
-	printf 'episode\tsource\ttitle\ndemo\tbuild/demo/demo.wav\tDemo: five real clips, music and silence\n' > build/demo/episodes.tsv
+	printf 'episode\tsource\ttitle\ndemo\tbuild/demo/demo.wav\tDemo: five real clips (an exchange), music and silence\n' > build/demo/episodes.tsv
 	$(SNAKEMAKE) --cores $(CORES) --resources gpu=1 --rerun-incomplete --config episodes=build/demo/episodes.tsv profile=offline
 	@echo; echo "French subtitles: results/demo/demo.fr.srt   (Turkish: results/demo/demo.tr.srt, QC: results/demo/qc.json)"
 	@head -n 12 results/demo/demo.fr.srt

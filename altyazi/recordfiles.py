@@ -19,7 +19,7 @@ from .records import Cue, Segment
 from .resources import resource
 
 # file kind -> the rule that writes it (the one to rerun when the file is bad)
-PRODUCER = {"segments": "vad", "tr": "asr", "fr": "translate", "cues": "subtitles"}
+PRODUCER = {"segments": "vad", "tr": "asr", "fr": "translate", "cues": "subtitles", "speakers": "speakers"}
 
 
 _VAD_FIELDS = ("id", "start", "end", "speech_start", "speech_end")
@@ -60,12 +60,14 @@ def validate_record_file(data: Any, path: str | os.PathLike, kind: str) -> None:
     if errors:
         err = min(errors, key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in e.absolute_path])
         raise _fail(path, kind, f"{_where(err.absolute_path)}: {err.message}")
+    if kind == "speakers":
+        _check_speakers(data, path)
     items = data.get("segments") or []
     ids = [s["id"] for s in items]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         raise _fail(path, kind, f"segments: id {dup} appears more than once")
-    for k, s in enumerate(items):
+    for k, s in enumerate(items if kind != "speakers" else []):
         if s["end"] < s["start"]:
             raise _fail(path, kind, f"segments[{k}].end: {s['end']} is before its start {s['start']}")
 
@@ -111,3 +113,26 @@ def write_cues(path: str | os.PathLike, cues: list[Cue], **header: Any) -> None:
     data = {**header, "cues": [c.to_dict() for c in cues]}
     validate_record_file(data, path, "cues")
     atomic_write_json(path, data)
+
+
+def _check_speakers(data: dict[str, Any], path: str | os.PathLike) -> None:
+    """What the schema cannot say: every speaker named in segments/turns is declared in ``speakers``."""
+    declared = {s["id"] for s in data["speakers"]}
+    for key in ("segments", "turns"):
+        for k, item in enumerate(data[key]):
+            if item["speaker"] not in declared:
+                raise _fail(path, "speakers", f"{key}[{k}].speaker: {item['speaker']} is not in speakers")
+    for k, t in enumerate(data["turns"]):
+        if t["end"] < t["start"]:
+            raise _fail(path, "speakers", f"turns[{k}].end: {t['end']} is before its start {t['start']}")
+
+
+def write_speakers(path: str | os.PathLike, doc: dict[str, Any]) -> None:
+    """Write (atomically) speakers.json; what it writes validates as ``speakers``."""
+    validate_record_file(doc, path, "speakers")
+    atomic_write_json(path, doc)
+
+
+def read_speakers(path: str | os.PathLike) -> dict[str, Any]:
+    """speakers.json, validated (see :mod:`altyazi.speakers`)."""
+    return read_record_file(path, "speakers")

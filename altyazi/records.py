@@ -164,9 +164,20 @@ class Cue:
     text: str = ""
     source: str = ""
     speaker: str | None = None
+    dialogue_at: tuple[int, int] | None = None  # (word, French token) where the second speaker of a dialogue cue starts
 
     def add_flags(self, *flags: str) -> None:
         _add(self.flags, flags)
+
+    @property
+    def speakers(self) -> list[str]:
+        """The distinct speakers of its words, in order (the cue's own speaker for words without one)."""
+        out: list[str] = []
+        for w in self.words:
+            s = w.speaker or self.speaker
+            if s and s not in out:
+                out.append(s)
+        return out
 
     @property
     def speech_start(self) -> float:
@@ -190,6 +201,11 @@ class Cue:
         return sorted({f for f in self.flags if flag_name(f) in ASR_FLAGS})
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": _r(self.start), "end": _r(self.end), "text": self.text, "source": self.source,
-                "speech_start": _r(self.speech_start), "speech_end": _r(self.speech_end),
-                "segments": list(self.segment_ids), "speaker": self.speaker, "flags": sorted(set(self.flags))}
+        d = {"start": _r(self.start), "end": _r(self.end), "text": self.text, "source": self.source,
+             "speech_start": _r(self.speech_start), "speech_end": _r(self.speech_end),
+             "segments": list(self.segment_ids), "speaker": self.speaker, "flags": sorted(set(self.flags))}
+        if self.speakers:
+            d["speakers"] = self.speakers
+        if self.dialogue_at:
+            d["dialogue"] = True
+        return d

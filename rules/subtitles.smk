@@ -1,4 +1,4 @@
-# Subtitles: fr.json (the segments with Turkish word times, French and flags) -> timed French/Turkish cues, QC figures and
+# Subtitles: fr.json + speakers.json (the segments with Turkish word times, French and flags) -> timed French/Turkish cues, QC figures and
 # the report's per-episode table and plots. VTT files only when config subtitles.formats has vtt.
 SUBTITLE_VTT = "vtt" in config.get("subtitles", {}).get("formats", ["srt"])
 
@@ -6,6 +6,7 @@ SUBTITLE_VTT = "vtt" in config.get("subtitles", {}).get("formats", ["srt"])
 rule subtitles:
     input:
         fr=episode_dir("fr.json"),
+        speakers=episode_dir("speakers.json"),
     output:
         **(
             {

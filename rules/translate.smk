@@ -4,6 +4,7 @@
 rule translate:
     input:
         tr=episode_dir("tr.json"),
+        speakers=episode_dir("speakers.json"),
     output:
         fr=episode_dir("fr.json"),
     log:

@@ -1,7 +1,8 @@
-"""Snakemake script: fr.json -> French/Turkish .srt (+ .vtt), cues.json, qc.json, QC plots."""
+"""Snakemake script: fr.json + speakers.json -> French/Turkish .srt (+ .vtt), cues.json, qc.json, QC plots."""
 
 from altyazi.io import atomic_write_json, atomic_write_text
-from altyazi.recordfiles import read_segments, write_cues
+from altyazi.recordfiles import read_segments, read_speakers, write_cues
+from altyazi.speakers import apply_speakers
 from altyazi.stage import run_stage
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.plots import write_report_files
@@ -9,6 +10,8 @@ from altyazi.subtitles.plots import write_report_files
 
 def main(smk, log):
     _, segments = read_segments(smk.input.fr, "fr")
+    split = apply_speakers(segments, read_speakers(smk.input.speakers))
+    log.info("speakers applied: %d segment(s) with a change of speaker inside (their cues are cut there)", split)
     result = build_subtitles(segments, dict(smk.params.options))
     out = smk.output
     atomic_write_text(out.fr_srt, result.files["fr.srt"])

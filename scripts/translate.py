@@ -2,7 +2,8 @@
 
 import os
 
-from altyazi.recordfiles import read_segments, segments_payload
+from altyazi.recordfiles import read_segments, read_speakers, segments_payload
+from altyazi.speakers import apply_speakers
 from altyazi.stage import restore_output, run_stage, write_output_json
 from altyazi.translate import translate_segments
 
@@ -12,6 +13,7 @@ def main(smk, log):
     if restored:
         return restored
     _, segments = read_segments(smk.input.tr, "tr")
+    apply_speakers(segments, read_speakers(smk.input.speakers))  # the prompts say who speaks each line
     settings = dict(smk.params.settings)
     settings["episode"] = smk.wildcards.episode
     # beside the outputs, not an output: Snakemake deletes outputs before a rerun, the cache must survive

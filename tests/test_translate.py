@@ -201,19 +201,21 @@ def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_pa
             convs.extend(conversations)
             return super().chat(conversations, max_new_tokens)
 
-    def behave(lines, strict, call):
+    def behave(lines, strict, call):  # every call reports the pair, even where Seher is not in sight
         return good(lines, strict, call) + f"\nSUMMARY: summary after call {call}\nADDRESS: Seher -> Yaman: vous"
 
-    segs = segments(8, gap_every=4)
+    segs = segments(12, gap_every=4)
     segs[5].text = "Seher Hanım, Yaman Bey geldi."
+    segs[9].text = "Seher, Yaman nerede?"
     translate_segments(segs, settings(tmp_path), llm=Recording(behave))
-    first, second = convs[0][-1]["content"], convs[1][-1]["content"]
+    first, second, third = (c[-1]["content"] for c in convs[:3])
     assert "Following lines" in first and "Satır 4 Yaman" in first          # look-ahead
     assert "Previous lines" in second and "-> FR<Satır 3 Yaman>" in second  # context with translation
     assert "Story so far: summary after call 1" in second
     assert "Seher Hanım = Madame Seher" in second and "Seher Hanım" not in first
     assert "Kiraz" not in first                                                 # irrelevant terms left out
-    assert "Seher -> Yaman: vous" in second                                     # learnt in this episode
+    assert "Seher -> Yaman" not in second   # call 1 named Seher, who is in none of its lines: invented, not kept
+    assert "Seher -> Yaman: vous" in third                                      # learnt from call 2
     memory = json.loads((tmp_path / "memory.json").read_text(encoding="utf-8"))
     assert memory["address"]["Seher -> Yaman"] == {"form": "vous", "episode": "e01"}
 

@@ -404,6 +404,18 @@ def run_bench(out: Path, clips_dir: Path, repeats: int, workdir: Path | None, ke
     return results
 
 
+def bench_speakers(clips_dir: Path) -> dict | None:
+    """Speaker turns on episodes with known turns (tools/bench_speakers.py); the demo's dialogue share
+    when results/demo/cues.json is there (`make demo`). A failure here is logged, not fatal."""
+    from tools.bench_speakers import run
+
+    try:
+        return run(clips_dir, ROOT / "results" / "demo" / "cues.json")
+    except (AltyaziError, OSError, RuntimeError) as err:
+        log.error("speaker benchmark failed: %s", err)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="bench", help="folder for results.json and results.md")
@@ -431,11 +443,17 @@ def main(argv: list[str] | None = None) -> int:
     except AltyaziError as err:
         log.error("benchmark failed: %s", err)
         return 1
+    results["speakers"] = bench_speakers(Path(args.clips))
     results["bench_wall_s"] = round(time.perf_counter() - t0, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "results.json", results)
-    atomic_write_text(out / "results.md", render_markdown(results, args.note))
+    md = render_markdown(results, args.note)
+    if results.get("speakers"):
+        from tools.bench_speakers import render_markdown as speakers_markdown
+
+        md += "\n" + "\n".join(speakers_markdown(results["speakers"]))
+    atomic_write_text(out / "results.md", md)
     log.info("benchmark done in %.0f s: %s, %s", results["bench_wall_s"], out / "results.json", out / "results.md")
     return 0
 

@@ -16,9 +16,11 @@ from altyazi.audio import SAMPLE_RATE, load_wav, write_wav
 from altyazi.io import atomic_write_json
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
-DEMO_LAYOUT = [("silence", 1.5), ("clip", "1-0013"), ("silence", 2.0), ("clip", "1-0100-2"), ("silence", 1.5),
-               ("music", 10.0), ("silence", 1.5), ("clip", "2-0050-2"), ("silence", 3.0), ("clip", "2-0100-2"),
-               ("noise", 4.0), ("clip", "1-0703"), ("silence", 2.0)]
+# 1-0013 then the speech of 1-0703 0.35 s later: a two-speaker exchange (two scenes, two voices) that
+# the subtitles show as one dialogue cue; 1-0703's first 2 s are breathing and noise, cut away.
+DEMO_LAYOUT = [("silence", 1.5), ("clip", "1-0013"), ("silence", 0.35), ("clip", "1-0703", 2.0, 3.2), ("silence", 2.0),
+               ("clip", "1-0100-2"), ("silence", 1.5), ("music", 10.0), ("silence", 1.5), ("clip", "2-0050-2"),
+               ("silence", 3.0), ("clip", "2-0100-2"), ("noise", 4.0), ("silence", 2.0)]
 
 
 @dataclass
@@ -86,7 +88,7 @@ def level_to(audio: np.ndarray, rms_db: float, peak: float = 0.95) -> np.ndarray
 
 def build_episode(layout: list[tuple], clips_dir: str | Path, out_wav: str | Path,
                   truth_json: str | Path | None = None, speech_rms_db: float | None = -30.0) -> list[Part]:
-    """Concatenate ``layout`` items: ("clip", name), ("tts", text), ("music"|"noise"|"silence", secs).
+    """Concatenate ``layout`` items: ("clip", name[, start, end]), ("tts", text), ("music"|"noise"|"silence", secs).
 
     Speech items are levelled to ``speech_rms_db`` dBFS (as a broadcast mix evens out dialogue: the
     source clips range from -26 to -40 dBFS); noise sits at -45 dBFS RMS, music at about -18 dBFS.
@@ -100,6 +102,8 @@ def build_episode(layout: list[tuple], clips_dir: str | Path, out_wav: str | Pat
         kind = item[0]
         if kind == "clip":
             audio, text, name = load_wav(clips_dir / f"{item[1]}.wav"), texts.get(item[1], ""), item[1]
+            if len(item) == 4:  # a cut of the clip (s): its speech, without the noise around it
+                audio = audio[int(item[2] * SAMPLE_RATE):int(item[3] * SAMPLE_RATE)]
         elif kind == "tts":
             audio, text, name = espeak(item[1]), item[1], f"tts{i}"
         elif kind == "music":
@@ -124,7 +128,7 @@ def build_episode(layout: list[tuple], clips_dir: str | Path, out_wav: str | Pat
 
 
 def build_demo_episode(out_dir: str | Path) -> Path:
-    """The bundled ~1-minute demo: 5 real clips, silence, a music stretch and noise."""
+    """The bundled ~1-minute demo: 5 real clips (two of them an exchange), silence, music and noise."""
     out_dir = Path(out_dir)
     wav = out_dir / "demo.wav"
     build_episode(DEMO_LAYOUT, DEMO_DIR / "clips", wav, out_dir / "demo.truth.json")

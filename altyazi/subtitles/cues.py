@@ -13,6 +13,7 @@ import re
 
 from ..log import get_logger
 from ..records import Cue, Segment
+from .dialogue import pair_dialogues
 from .linebreak import FORBIDDEN, break_cost, break_lines, tokenize
 from .rules import SubtitleRules
 
@@ -34,8 +35,9 @@ def _long_pause(cue: Cue, rules: SubtitleRules) -> bool:
     return any(b.start - a.end >= rules.split_pause_s for a, b in zip(cue.words, cue.words[1:]))
 
 
-def _split_once(cue: Cue) -> tuple[Cue, Cue] | None:
-    """Best (Turkish boundary, French boundary) pair, or None when either side cannot be split."""
+def _split_once(cue: Cue, at: int | None = None) -> tuple[Cue, Cue] | None:
+    """Best (Turkish boundary, French boundary) pair, or None when either side cannot be split;
+    ``at``: the Turkish boundary is given (a change of speaker), only the French one is chosen."""
     words, toks = cue.words, cue.fr_tokens
     if len(words) < 2 or len(toks) < 2:
         return None
@@ -50,7 +52,7 @@ def _split_once(cue: Cue) -> tuple[Cue, Cue] | None:
         bc = break_cost(toks, m)
         fr_options.append((m, acc / total, 6.0 if bc == FORBIDDEN else bc))
     best = None
-    for k in range(1, len(words)):
+    for k in range(1, len(words)) if at is None else [at]:
         a, b = words[k - 1], words[k]
         pause = max(0.0, b.start - a.end)
         ft = ((a.end + b.start) / 2 - t0) / span
@@ -62,9 +64,22 @@ def _split_once(cue: Cue) -> tuple[Cue, Cue] | None:
             if best is None or cost < best[0]:
                 best = (cost, k, m)
     _, k, m = best
-    left = Cue(words[:k], toks[:m], list(cue.segment_ids), list(cue.flags), speaker=cue.speaker)
-    right = Cue(words[k:], toks[m:], list(cue.segment_ids), list(cue.flags), speaker=cue.speaker)
+    left = Cue(words[:k], toks[:m], list(cue.segment_ids), list(cue.flags), speaker=words[0].speaker or cue.speaker)
+    right = Cue(words[k:], toks[m:], list(cue.segment_ids), list(cue.flags), speaker=words[k].speaker or cue.speaker)
     return left, right
+
+
+def split_at_speakers(cue: Cue) -> list[Cue]:
+    """Cut the cue at each change of speaker between its words (the French at the best boundary
+    in proportion to the Turkish timing); a side without French to give keeps the cue whole."""
+    changes = [k for k in range(1, len(cue.words)) if (cue.words[k].speaker or cue.speaker) != (cue.words[k - 1].speaker or cue.speaker)]
+    if not changes:
+        return [cue]
+    halves = _split_once(cue, changes[0])
+    if halves is None:
+        log.info("segment(s) %s: a change of speaker inside, but too little French to cut it there", cue.segment_ids)
+        return [cue]
+    return [halves[0]] + split_at_speakers(halves[1])
 
 
 def split_cue(cue: Cue, rules: SubtitleRules) -> list[Cue]:
@@ -89,6 +104,12 @@ def _merged(a: Cue, b: Cue) -> Cue:
     return merged
 
 
+def _same_speaker(a: Cue, b: Cue) -> bool:
+    """Fragments merge only within one speaker (unknown speakers match anything)."""
+    sa, sb = set(a.speakers), set(b.speakers)
+    return not sa or not sb or (len(sa | sb) == 1)
+
+
 def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
     """Merge each fragment into its closer neighbour when the gap is small and the result fits.
 
@@ -106,7 +127,7 @@ def merge_fragments(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
                 if 0 <= j < len(cues):
                     a, b = (cues[j], cue) if j < i else (cue, cues[j])
                     gap = b.speech_start - a.speech_end
-                    if gap <= rules.merge_max_gap_s:
+                    if gap <= rules.merge_max_gap_s and _same_speaker(a, b):
                         options.append((gap, j, _merged(a, b)))
             for _gap, j, merged in sorted(options, key=lambda o: o[0]):
                 if _fits(merged, rules) and not _long_pause(merged, rules):
@@ -132,11 +153,14 @@ def build_pieces(segments: list[Segment], rules: SubtitleRules) -> list[Cue]:
         if not words:
             skipped += 1
             continue
+        for w in words:
+            w.speaker = w.speaker or seg.speaker
         cue = Cue(words, tokenize(seg.translation or ""), [seg.id], list(seg.flags), speaker=seg.speaker)
         if not cue.fr_tokens:
             cue.add_flags("no_translation")
             log.warning("segment %s has Turkish but no French text: its cue is flagged no_translation", seg.id)
-        cues.extend(split_cue(cue, rules))
+        for part in split_at_speakers(cue):
+            cues.extend(split_cue(part, rules))
     if skipped:
         log.info("%d segment(s) without recognised words give no cue", skipped)
-    return merge_fragments(cues, rules)
+    return pair_dialogues(merge_fragments(cues, rules), rules, lambda c: _is_fragment(c, rules))

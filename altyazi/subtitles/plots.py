@@ -69,29 +69,54 @@ def plot_durations(cues: list[Cue], rules: SubtitleRules, path: str, title: str 
     plt.close(fig)
 
 
+NO_SPEAKER = "#55a868"
+
+
+def speaker_colours(cues: list[Cue]) -> dict[str, str]:
+    """One colour per speaker, in order of first appearance (ten colours, then they repeat)."""
+    names = list(dict.fromkeys(s for c in cues for s in c.speakers))
+    cycle = ["#dd8452", "#8172b3", "#bcbd22", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd", "#2ca02c", "#17becf"]
+    return {n: cycle[i % len(cycle)] for i, n in enumerate(names)}
+
+
+def _cue_bars(ax, shown: list[Cue], palette: dict[str, str]) -> None:
+    """Cue bars in their speaker's colour: a dialogue cue is split (top: first speaker, bottom: second);
+    flagged cues are hatched, cues resting on flagged ASR get a red edge."""
+    for c in shown:
+        spk = c.speakers or [None]
+        rows = [(0.5, 0.4), (0.1, 0.4)] if c.dialogue_at and len(spk) == 2 else [(0.1, 0.8)]
+        for (y, h), who in zip(rows, spk if len(rows) == 2 else spk[:1]):
+            ax.broken_barh([(c.start, c.end - c.start)], (y, h), facecolor=palette.get(who, NO_SPEAKER),
+                           hatch="///" if c.flags else None, edgecolor="#c44e52" if c.asr_flags else "white",
+                           linewidth=1.2 if c.asr_flags else 0.5)
+
+
 def plot_timeline(cues: list[Cue], speech: list[tuple[float, float]], path: str, minutes: float = 3.0,
                   title: str = "") -> None:
-    """Speech (word times) against cues over the first ``minutes``; flagged cues in orange."""
+    """Speech (word times) against cues over the first ``minutes``, cues coloured by speaker."""
     plt = _pyplot()
     limit = minutes * 60.0
     end = max([0.0] + [e for _, e in speech if e <= limit] + [c.end for c in cues if c.start <= limit])
     end = min(limit, end + 1.0) if end else limit
     rows = max(1, int(end // 60.0) + (1 if end % 60.0 else 0))
     fig, axes = plt.subplots(rows, 1, figsize=(10, 1.3 * rows + 0.6), squeeze=False)
+    palette = speaker_colours(cues)
     for r in range(rows):
         ax = axes[r][0]
         lo, hi = r * 60.0, min((r + 1) * 60.0, max(end, r * 60.0 + 1))
         ax.broken_barh([(s, e - s) for s, e in speech if e > lo and s < hi], (1.1, 0.8), color="#4c72b0")
-        shown = [c for c in cues if c.text and c.end > lo and c.start < hi]
-        for color, keep in (("#55a868", lambda c: not c.flags), ("#dd8452", lambda c: c.flags and not c.asr_flags),
-                            ("#c44e52", lambda c: c.asr_flags)):
-            ax.broken_barh([(c.start, c.end - c.start) for c in shown if keep(c)], (0.1, 0.8), color=color)
+        _cue_bars(ax, [c for c in cues if c.text and c.end > lo and c.start < hi], palette)
         ax.set_xlim(lo, lo + 60.0)
         ax.set_ylim(0, 2)
         ax.set_yticks([0.5, 1.5], ["cues", "speech"])
         ax.set_xlabel("time (s)" if r == rows - 1 else "")
-    axes[0][0].set_title(f"{title} speech (blue) vs cues (green; orange = flagged; red = resting on flagged ASR), first "
-                         f"{min(minutes, rows):g} min".strip())
+    axes[0][0].set_title(f"{title} speech (blue) vs cues, coloured by speaker (hatched = flagged, red edge = resting on "
+                         f"flagged ASR; split bar = dialogue), first {min(minutes, rows):g} min".strip(), fontsize=9)
+    if palette:
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=col, label=spk) for spk, col in palette.items()][:12]
+        axes[0][0].legend(handles=handles, loc="upper right", ncol=min(6, len(handles)), fontsize=7, framealpha=0.8)
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)

@@ -12,6 +12,7 @@ import statistics
 from typing import Any
 
 from ..records import FLAGS, Cue, Segment, flag_name
+from .dialogue import spans_change_without_dialogue
 from .rules import SubtitleRules, display_chars
 
 EPS = 1e-6
@@ -30,6 +31,7 @@ CHECKS = {
                   "extended"),
     "cues_over_nonspeech": ("cues that cover no speech at all", None),
     "small_gaps_open": ("gaps above min_gap_frames but within close_gap_frames", "gap_open"),
+    "speaker_change_inside": ("cues spanning a change of speaker without the dialogue form", None),
 }
 
 
@@ -108,6 +110,7 @@ def cue_violations(cues: list[Cue], speech: list[tuple[float, float]], rules: Su
         if i + 1 < len(cues) and (adjacent is None or adjacent[i]):
             gap = cues[i + 1].start - c.end
             v["small_gaps_open"] = int(rules.min_gap_s + EPS < gap <= rules.close_gap_s + EPS)
+        v["speaker_change_inside"] = int(spans_change_without_dialogue(c))
         out.append(v)
     return out
 
@@ -127,6 +130,17 @@ def flagged_cue_list(shown: list[Cue]) -> list[dict[str, Any]]:
     """Every flagged cue (timecode, flags, text), for the reviewer."""
     return [{"cue": i, "start": round(c.start, 3), "end": round(c.end, 3), "flags": sorted(set(c.flags)),
              "text": c.text, "source": c.source} for i, c in enumerate(shown, 1) if c.flags]
+
+
+def speaker_summary(shown: list[Cue]) -> dict[str, Any]:
+    """Cues per speaker, and how many are two-speaker dialogue cues (the rest have one speaker or none known)."""
+    by: dict[str, int] = {}
+    for c in shown:
+        for s in c.speakers:
+            by[s] = by.get(s, 0) + 1
+    n = sum(bool(c.dialogue_at) for c in shown)
+    return {"known": sum(bool(c.speakers) for c in shown), "dialogue_cues": n,
+            "dialogue_percent": round(100 * n / len(shown), 1) if shown else 0.0, "cues_by_speaker": dict(sorted(by.items()))}
 
 
 def qc_report(cues: list[Cue], segments: list[Segment], rules: SubtitleRules) -> dict[str, Any]:
@@ -165,6 +179,7 @@ def qc_report(cues: list[Cue], segments: list[Segment], rules: SubtitleRules) ->
         "asr_flagged": _flagged_by(shown, "asr"),
         "translation_flagged": _flagged_by(shown, "translate"),
         "flagged_cue_list": flagged_cue_list(shown),
+        "speakers": speaker_summary(shown),
         "cues_without_french": len(no_text),
         "speech_seconds": round(speech_s, 2),
         "speech_not_covered": {"seconds": round(uncovered, 2),

@@ -11,6 +11,7 @@ What still does not fit is flagged on the cue, never fixed by cutting text.
 from __future__ import annotations
 
 from ..records import Cue
+from .dialogue import dialogue_lines
 from .linebreak import break_lines
 from .rules import SubtitleRules, display_chars
 
@@ -23,7 +24,12 @@ def reading_time(text: str, rules: SubtitleRules) -> float:
 
 
 def layout_text(cue: Cue, rules: SubtitleRules) -> None:
-    """Set ``cue.text`` (French, broken into lines) and ``cue.source`` (Turkish, broken likewise)."""
+    """Set ``cue.text`` (French, broken into lines) and ``cue.source`` (Turkish, broken likewise);
+    a dialogue cue gets one dashed line per speaker (:mod:`.dialogue`)."""
+    if cue.dialogue_at:
+        fr, tr = dialogue_lines(cue)
+        cue.text, cue.source = "\n".join(fr), "\n".join(tr)
+        return
     cue.text = "\n".join(break_lines(cue.french, rules.max_line_chars, rules.max_lines, lang="fr"))
     cue.source = "\n".join(break_lines(cue.turkish, rules.max_line_chars, rules.max_lines, lang="tr"))
 

@@ -23,7 +23,7 @@ from .cache import BatchCache, cache_key
 from .glossary import load_glossary, names_to_keep, relevant_terms
 from .memory import SeriesMemory
 from .prompts import load_prompt
-from .strategies import BaseStrategy, ChatStrategy, Job
+from .strategies import BaseStrategy, ChatStrategy, Job, speaker_line, speaker_tag
 from .typography import french_typography
 
 log = get_logger("translate")
@@ -177,11 +177,11 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
 
     def make_job(batch: list[dict], summary: str | None) -> Job:
         start = position[batch[0].id]
-        prev = [(u.text, french.get(u.id)) for u in units[max(0, start - context_lines):start]]
-        look = [u.text for u in units[start + len(batch):start + len(batch) + lookahead_lines]]
+        prev = [(speaker_line(u), french.get(u.id)) for u in units[max(0, start - context_lines):start]]
+        look = [speaker_line(u) for u in units[start + len(batch):start + len(batch) + lookahead_lines]]
         texts = [u.text for u in batch] + [s for s, _ in prev] + look
         found = relevant_terms(terms, texts)
-        names = " ".join(t.french for t in found)
+        names = " ".join([t.french for t in found] + [speaker_tag(u).replace("/", " ") for u in batch])
         return Job(batch, prev, look, summary if kind == "chat" else None,
                    memory.relevant(names) if kind == "chat" else [], found)
 
@@ -222,8 +222,11 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
             stats["halvings"] += outcome.halvings
             if outcome.summary:
                 summaries[si] = outcome.summary
+            # what the model was shown: a name in its ADDRESS lines found nowhere here is invented
+            said = " ".join([u.text for u in batch] + [src for j in jobs for src, _ in j.prev] +
+                            [src for j in jobs for src in j.look] + [t.french for j in jobs for t in j.terms])
             for speaker, addressee, form in outcome.address:
-                memory.observe(speaker, addressee, form)
+                memory.observe(speaker, addressee, form, said)
             for seg, text, flags in zip(batch, outcome.texts, outcome.flags, strict=True):
                 if "untranslated" in flags:
                     seg.translation = seg.text.strip()

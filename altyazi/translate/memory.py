@@ -22,12 +22,26 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import re
 from pathlib import Path
 
 from ..io import atomic_write_json
 from ..log import get_logger
 
 log = get_logger("translate.memory")
+_LABEL = re.compile(r"^S\d+$")
+
+
+def is_label(side: str) -> bool:
+    """An anonymous speaker of this episode (``S3``, from speakers.json), not a character's name."""
+    return bool(_LABEL.match(side.strip()))
+
+
+def _mentions(text: str, side: str) -> bool:
+    """A label must occur as a word (S1 is not in S12); a name as written, case-insensitive."""
+    if is_label(side):
+        return re.search(rf"\b{re.escape(side)}\b", text) is not None
+    return side.casefold() in text.casefold()
 
 
 def pair_key(speaker: str, addressee: str) -> str:
@@ -67,6 +81,7 @@ class SeriesMemory:
         self.episode = episode
         self.known: dict[str, str] = {}
         self.learnt: dict[str, str] = {}
+        self.local: dict[str, str] = {}  # pairs with a speaker label: valid in this episode only, never saved
         if self.path:
             for pair, rec in _read(self.path)["address"].items():
                 if rec.get("episode") != episode:
@@ -74,25 +89,31 @@ class SeriesMemory:
             log.info("series memory %s: %d address pair(s) from other episodes", self.path, len(self.known))
 
     def forms(self) -> dict[str, str]:
-        return {**self.learnt, **self.known}
+        return {**self.local, **self.learnt, **self.known}
 
     def relevant(self, text: str) -> list[tuple[str, str]]:
         """Pairs whose two characters both occur in ``text``, sorted."""
         out = []
         for pair, form in sorted(self.forms().items()):
             a, _, b = pair.partition(" -> ")
-            if a and b and a in text and b in text:
+            if a and b and _mentions(text, a) and _mentions(text, b):
                 out.append((pair, form))
         return out
 
-    def observe(self, speaker: str, addressee: str, form: str) -> None:
-        """Record a form the model reported; the first form of a pair wins."""
+    def observe(self, speaker: str, addressee: str, form: str, said: str | None = None) -> None:
+        """Record a form the model reported; the first form of a pair wins. A pair with a speaker
+        label (``S1 -> S2``) is kept for this episode only (labels are per episode); a name that
+        occurs nowhere in ``said`` (the batch's Turkish and glossary names) is invented: not kept."""
         key, form = pair_key(speaker, addressee), form.lower()
         if form not in ("tu", "vous") or not speaker.strip() or not addressee.strip():
             return
+        invented = [n for n in (speaker, addressee) if said is not None and not is_label(n) and not _mentions(said, n)]
+        if invented:
+            log.info("address %s: not recorded, %s named in none of the lines", key, " and ".join(invented))
+            return
         old = self.forms().get(key)
         if old is None:
-            self.learnt[key] = form
+            (self.local if is_label(speaker) or is_label(addressee) else self.learnt)[key] = form
         elif old != form:
             log.info("address %s: model said %s, memory keeps %s", key, form, old)
 

@@ -10,12 +10,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..records import Segment
 from .glossary import Term, names_to_keep
 from .parse import clean_completion, match_reply, parse_reply
 from .prompts import PromptFile, base_shots
+
+_LABEL = re.compile(r"^\s*[(\[]?S\d+(?:/S\d+)*[)\]]?\s*:\s*")
+
+
+def speaker_tag(seg: Segment) -> str:
+    """``S1``, or ``S1/S2`` for a line in which the speaker changes ('' when no speaker is known)."""
+    names = list(dict.fromkeys(w.speaker for w in seg.words if w.speaker)) or ([seg.speaker] if seg.speaker else [])
+    return "/".join(names)
+
+
+def speaker_line(seg: Segment) -> str:
+    """The Turkish of a line with its speaker label in front (``S1: ...``), as the prompts show it."""
+    tag = speaker_tag(seg)
+    return f"{tag}: {seg.text.strip()}" if tag else seg.text.strip()
+
+
+def strip_label(text: str) -> str:
+    """A reply line without a speaker label the model copied from the prompt (``S2: ...``)."""
+    return _LABEL.sub("", text, count=1)
 
 
 @dataclass
@@ -34,6 +54,12 @@ class Accepted:
     texts: list[str]
     summary: str | None = None
     address: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _unlabel(line: str) -> tuple[str, str]:
+    """("text", "S1") from "S1: text"."""
+    m = _LABEL.match(line)
+    return line[m.end():], m.group(0).strip(" :()[]")
 
 
 class _Strategy:
@@ -60,7 +86,7 @@ class ChatStrategy(_Strategy):
             address=f"Forms of address already established (keep them):\n{address}\n" if address else "",
             summary=f"Story so far: {job.summary}\n\n" if job.summary else "",
             previous=f"Previous lines (context only, already translated):\n{prev}" if prev else "",
-            lines="\n".join(f"{i}. {u.text.strip()}" for i, u in enumerate(job.units, 1)),
+            lines="\n".join(f"{i}. {speaker_line(u)}" for i, u in enumerate(job.units, 1)),
             lookahead=f"\nFollowing lines (context only, do not translate them):\n{look}" if look else "")
         if strict:
             user += "\n\n" + self.prompt.render("stricter", **self.langs, count=n)
@@ -75,7 +101,7 @@ class ChatStrategy(_Strategy):
         texts, reason = match_reply(parsed, len(job.units))
         if texts is None:
             return None, reason
-        return Accepted(texts, parsed.summary, parsed.address), reason
+        return Accepted([strip_label(t) for t in texts], parsed.summary, parsed.address), reason
 
 
 class BaseStrategy(_Strategy):
@@ -84,8 +110,10 @@ class BaseStrategy(_Strategy):
         super().__init__(prompt, llm, source_language, target_language, min(max_new_tokens, 96))  # one line
         self.shots = base_shots(prompt)
 
-    def _pair(self, src: str, fr: str | None) -> str:
-        return self.prompt.render("pair", **self.langs, source=src, target=f" {fr}" if fr is not None else "")
+    def _pair(self, src: str, fr: str | None, speaker: str = "") -> str:
+        """One shot or the line to complete; ``speaker`` (``S1``) goes beside both language names."""
+        return self.prompt.render("pair", **self.langs, source=src, target=f" {fr}" if fr is not None else "",
+                                  speaker=f" ({speaker})" if speaker else "")
 
     def render(self, job: Job, strict: bool) -> str:
         """A strict retry drops the episode context (a 270M model is easily derailed by it)."""
@@ -95,14 +123,14 @@ class BaseStrategy(_Strategy):
         # "beyim -> Monsieur" made Gemma answer a whole line with "Monsieur" (seen on the clips)
         pairs += [(t.display, t.french) for t in job.terms
                   if t.display != t.french and "(" not in t.french and t.display[:1].isupper()]
-        if not strict:
+        if not strict:  # previous lines come as "S1: text" (see speaker_line): the label moves beside the language
             pairs += [(src, fr) for src, fr in job.prev if fr]
         head = self.prompt.render("header", **self.langs).strip()
         names = [t.french for t in names_to_keep(job.terms)]
         if strict and names:
             head += "\n" + self.prompt.render("keep_names", **self.langs, names=", ".join(names)).strip()
-        body = "\n\n".join(self._pair(s, f) for s, f in pairs)
-        return f"{head}\n\n{body}\n\n{self._pair(unit.text.strip(), None)}"
+        body = "\n\n".join(self._pair(*_unlabel(s), f) if _LABEL.match(s) else self._pair(s, f) for s, f in pairs)
+        return f"{head}\n\n{body}\n\n{self._pair(unit.text.strip(), None, speaker_tag(unit))}"
 
     def generate(self, prompts: list) -> list[str]:
         return self.llm.complete(prompts, self.max_new_tokens, stop="\n")
@@ -112,7 +140,7 @@ class BaseStrategy(_Strategy):
         name is re-asked, and accepted on the last attempt (the engine then flags the name)."""
         (unit,) = job.units
         src = unit.text.strip()
-        text = clean_completion(reply, self.langs["target_language"])
+        text = strip_label(clean_completion(reply, self.langs["target_language"]))
         if not text:
             return None, "empty completion"
         if text.casefold() == src.casefold() and len(src.split()) >= 3:
