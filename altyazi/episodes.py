@@ -18,12 +18,15 @@ import yaml
 from .errors import ConfigError
 from .resources import resource
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 COLUMNS = ("episode", "source", "title", "audio_stream")
 # Characters that have no business in a URL a user pastes; `$` and `()` are legal URL characters
 # and are harmless because no shell ever sees a source.
 _BAD_URL_CHARS = re.compile(r"[\s`\"'<>\\\x00-\x1f]")
 SCHEMA_PATH = resource("schemas", "episodes.schema.yaml")
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text(encoding="utf-8"))
+# The one definition of an episode id (the schema's); rules/common.smk constrains the wildcard with it too.
+ID_PATTERN = re.compile(SCHEMA["properties"]["episode"]["pattern"])
+ID_WILDCARD = ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
 _LOOKS_LIKE_HOST = re.compile(r"^(www\.|m\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}/", re.I)
 
 
@@ -183,7 +186,6 @@ def read_sheet(path: str | os.PathLike, base_dir: str | os.PathLike | None = Non
     path = Path(path)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     columns, lines = _read_header(path)
-    schema = yaml.safe_load(SCHEMA_PATH.read_text()) if SCHEMA_PATH.is_file() else None
     episodes: list[Episode] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
@@ -201,7 +203,7 @@ def read_sheet(path: str | os.PathLike, base_dir: str | os.PathLike | None = Non
                 raise ConfigError(f"{where}: missing column(s) {', '.join(absent)} "
                                   f"({len(cells)} cell(s) for the header's {len(columns)}; separate cells "
                                   f"with a TAB, not spaces)")
-            episode = _check_row(row, where, base, schema)
+            episode = _check_row(row, where, base, SCHEMA)
             if episode.episode in seen:
                 raise ConfigError(f"{where}: duplicate episode id {episode.episode!r} "
                                   f"(first on line {seen[episode.episode]}); this row is skipped")

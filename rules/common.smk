@@ -5,7 +5,7 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from altyazi.episodes import read_sheet
+from altyazi.episodes import ID_WILDCARD, read_sheet
 from altyazi.errors import ConfigError
 from altyazi.settings import (
     coerce_config,
@@ -54,7 +54,7 @@ RESULTS = config["results"]
 
 
 wildcard_constraints:
-    episode=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    episode=ID_WILDCARD,
     line=r"\d+",
 
 
