@@ -119,8 +119,26 @@ def query_devices() -> list[DeviceMemory]:
             pass
 
 
+def cuda_driver_present() -> bool:
+    """Whether the NVIDIA driver library can be loaded (Linux: ``libcuda.so.1``). Without it no CUDA
+    call can work, so the answer is known without importing torch (2-5 s of a CPU-only ASR stage)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return True   # no cheap test elsewhere: let torch answer
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
+
+
 def cuda_available() -> bool:
     """True when torch can use CUDA (and NVML sees a device)."""
+    if not cuda_driver_present():
+        _log_no_gpu("no NVIDIA driver (libcuda.so.1 cannot be loaded)")
+        return False
     try:
         import torch
     except ImportError:
