@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 import time
@@ -231,6 +230,7 @@ def asr_stage(name: str, repo: str, pieces, work: Path, device: str, tiny: bool,
 
 def translate_stage(pieces, work: Path, device: str, tiny: bool, batch: int | None, steps: int) -> dict:
     import torch
+    from tiny_models import write_tekken
     from transformers import Mistral3Config, Mistral3ForConditionalGeneration
 
     from altyazi.records import Segment
@@ -240,7 +240,6 @@ def translate_stage(pieces, work: Path, device: str, tiny: bool, batch: int | No
     from altyazi.translate.llm import LLM
     from altyazi.translate.prompts import load_prompt
     from altyazi.translate.strategies import ChatStrategy, Job
-    from tiny_models import write_tekken
 
     repo = "mistralai/Mistral-Small-3.2-24B-Instruct-2506"
     cfg = real_config(repo, tiny)
@@ -320,7 +319,8 @@ def render(r: dict) -> str:
     lines = [f"# altyazi GPU benchmark ({r.get('gpu') or r['device']}{', TINY configs: code path only' if r['tiny'] else ''})", "",
              f"Synthetic episode: {r['episode_s']} s, {r['pieces']} pieces, {r['speech_s']} s of speech; random weights, "
              "EOS removed, output lengths = the budgets of a real run.", "",
-             "| stage | load s | prefill tok/s | decode tok/s | batch | generate calls | stage s | peak VRAM GiB | estimate GiB | 2 h projection s |",
+             "| stage | load s | prefill tok/s | decode tok/s | batch | generate calls | stage s | peak VRAM GiB "
+             "| estimate GiB | 2 h projection s |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in r["stages"]:
         lines.append(f"| {s['stage']} | {s['load_s']} | {s['prefill_tokens_per_s']} | {s['decode_tokens_per_s']} | {s['batch_size']} | "
