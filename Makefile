@@ -28,7 +28,7 @@ STAMP := $(VENV)/.altyazi-setup
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup setup-system setup-models doctor calibrate demo run batch all debug report test test-fast bench eval-translation clean lint unlock
+.PHONY: help setup setup-system setup-models doctor calibrate demo run batch all debug report test test-fast bench bench-gpu eval-translation clean lint unlock
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ test-fast: $(STAMP) ## tests without the slow end-to-end ones
 
 bench: setup ## benchmark against bare faster-whisper -> bench/results.json and bench/results.md
 	$(PY) -m tools.bench --out bench
+
+bench-gpu: $(STAMP) ## GPU benchmark: production architectures, random bf16 weights on the GPU -> bench/gpu-results.json/.md (TINY=1: CPU code path)
+	$(PY) -m tools.bench_gpu --out bench $(if $(TINY),--tiny --device cpu --minutes 1 --batch 4) $(if $(WORK),--work $(WORK))
 
 eval-translation: setup ## chrF/BLEU of the configured translator on a TSV (default: shared Tatoeba dev set)
 	$(PY) -m tools.evaluate_translation $${ALTYAZI_ARG_TSV:+--tsv "$$ALTYAZI_ARG_TSV"} \

@@ -119,8 +119,26 @@ def query_devices() -> list[DeviceMemory]:
             pass
 
 
+def cuda_driver_present() -> bool:
+    """Whether the NVIDIA driver library can be loaded (Linux: ``libcuda.so.1``). Without it no CUDA
+    call can work, so the answer is known without importing torch (2-5 s of a CPU-only ASR stage)."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return True   # no cheap test elsewhere: let torch answer
+    try:
+        ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    return True
+
+
 def cuda_available() -> bool:
     """True when torch can use CUDA (and NVML sees a device)."""
+    if not cuda_driver_present():
+        _log_no_gpu("no NVIDIA driver (libcuda.so.1 cannot be loaded)")
+        return False
     try:
         import torch
     except ImportError:
@@ -294,3 +312,61 @@ class VramSampler:
     @property
     def peak_gib(self) -> float | None:
         return self.peak_bytes / GiB if self._thread else None
+
+
+class BatchSizer:
+    """The batch size of one stage on one GPU, shared by every GPU backend (Voxtral, the translator,
+    faster-whisper's batched pipeline).
+
+    It starts at ``size`` (config, or :func:`batch_size_for` from free VRAM); a CUDA out-of-memory
+    error halves it, memory is released and the same items are tried again; the smaller size then
+    holds for the rest of the stage (the next batch would meet the same memory, so retrying the old
+    size would only OOM again). OOM with a single item raises :class:`GPUMemoryError`.
+    ``calls`` counts the successful calls (the generate calls of a stage)."""
+
+    def __init__(self, size: int, what: str):
+        self.size = max(1, int(size))
+        self.what = what
+        self.calls = 0
+        self.halvings = 0
+
+    def _halve(self, tried: int, err: BaseException) -> None:
+        release_memory()
+        if tried <= 1:
+            raise GPUMemoryError(f"{self.what}: CUDA out of memory even at batch size 1 "
+                                 f"({str(err).splitlines()[0][:160] if str(err) else type(err).__name__})") from None
+        self.size = max(1, (tried + 1) // 2)
+        self.halvings += 1
+        log.warning("%s: CUDA out of memory at batch size %d; batch size %d from now on", self.what, tried, self.size)
+
+    def map(self, items: list, fn) -> list:
+        """``fn(chunk)`` (one result per item) over ``items`` in chunks of the current size, in order."""
+        out: list = []
+        i = 0
+        while i < len(items):
+            chunk = items[i:i + self.size]
+            try:
+                results = fn(chunk)
+            except Exception as err:
+                if not is_oom(err):
+                    raise
+                self._halve(len(chunk), err)
+                continue
+            self.calls += 1
+            out.extend(results)
+            i += len(chunk)
+        return out
+
+    def call(self, fn):
+        """``fn(size)`` for a library call that batches by itself (faster-whisper's ``batch_size``);
+        an OOM halves the size and calls again."""
+        while True:
+            try:
+                result = fn(self.size)
+            except Exception as err:
+                if not is_oom(err):
+                    raise
+                self._halve(self.size, err)
+                continue
+            self.calls += 1
+            return result

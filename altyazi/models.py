@@ -60,10 +60,50 @@ def prepare_gemma(dest_dir: str | Path) -> Path:
     return dest
 
 
+GGUF_STAMP = "converted-from.json"
+
+
+def convert_gguf(gguf: str | Path, dest: str | Path) -> Path:
+    """Convert a GGUF once into a transformers folder (config, tokenizer, float32 safetensors) that
+    ``from_pretrained`` loads in seconds; loading the GGUF itself dequantises every tensor at every
+    load (~75 s for Gemma 270M on a busy 2-core machine). float32: exactly the values the GGUF load
+    gives, so the translations do not change. Redone only when the GGUF changes (size + mtime stamp)."""
+    import json
+
+    gguf, dest = Path(gguf), Path(dest)
+    st = gguf.stat()
+    stamp = {"gguf": gguf.name, "size": st.st_size, "mtime": int(st.st_mtime)}
+    if (dest / GGUF_STAMP).is_file() and json.loads((dest / GGUF_STAMP).read_text()) == stamp \
+            and (dest / "model.safetensors").is_file():
+        return dest
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("converting %s into %s (once; later loads skip the GGUF dequantisation)", gguf, dest)
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The weights are plain float32 tensors once loaded; transformers still marks the model as
+    # "quantized with gguf" and refuses to save it: drop the marker (nothing quantized remains).
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tokenizer.save_pretrained(tmp)
+    model.save_pretrained(tmp, safe_serialization=True)
+    (tmp / GGUF_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+    shutil.rmtree(dest, ignore_errors=True)
+    os.replace(tmp, dest)   # the folder appears whole or not at all
+    log.info("translator folder ready: %s", dest)
+    return dest
+
+
 def prepare_offline_models(models_dir: str | Path = "models") -> dict[str, Path]:
     models_dir = Path(models_dir)
+    gguf = prepare_gemma(models_dir / "gemma-3-270m")
     return {"faster-whisper": prepare_whisper_base(models_dir / "whisper-base"),
-            "translator": prepare_gemma(models_dir / "gemma-3-270m")}
+            "translator-gguf": gguf, "translator": convert_gguf(gguf, models_dir / "gemma-3-270m" / "hf")}
 
 
 def is_local_ref(ref: str) -> bool:

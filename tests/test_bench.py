@@ -151,3 +151,20 @@ def test_logged_translation_load_time(tmp_path):
     assert bench.logged_load_s(log_file) == 117.0
     log_file.write_text("nothing loaded\n")
     assert bench.logged_load_s(log_file) is None
+
+
+def test_translation_calls_before_and_after_auto_streams(tmp_path):
+    """The throughput section's translation figure: a chat model batching 32 prompts gets one job per
+    part; fixed 4 streams cap a call at 4 prompts, auto streams fill it."""
+    from altyazi.recordfiles import write_segments
+    from altyazi.records import Segment
+    from tools import bench_throughput
+
+    segs = [Segment(i, 3.0 * i, 3.0 * i + (1.0 if i % 20 == 19 else 2.5), f"Satır {i} geldi mi?") for i in range(200)]
+    tr = tmp_path / "tr.json"
+    write_segments(tr, "tr", segs, language="tr", summary={})
+    out = bench_throughput.translation_calls(tr, {"model": "x", "batch_lines": 20, "glossary": None}, batch_size=32)
+    before, after = out["streams 4 (before)"], out["streams auto (after)"]
+    assert before["batches"] == after["batches"] == 10
+    assert before["generate_calls"] == 3 and after["generate_calls"] == 1 and after["prompts_per_call"] == 10.0
+    assert "| streams auto (after) | 10 | 10 | 1 | 10.0 |" in "\n".join(bench_throughput.render({"translation_calls": out}))

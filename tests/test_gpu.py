@@ -114,3 +114,18 @@ def test_vram_sampler_records_peak(monkeypatch, caplog):
 
 def test_release_memory_without_gpu():
     gpu.release_memory()          # gc + (no) empty_cache: must not fail on a CPU machine
+
+
+def test_no_driver_answers_without_importing_torch(monkeypatch):
+    """A CPU-only box: libcuda.so.1 cannot load, so cuda_available() says no without torch's import."""
+    import ctypes
+
+    def cdll(name, *a, **k):
+        if name == "libcuda.so.1":
+            raise OSError("libcuda.so.1: cannot open shared object file")
+        return real(name, *a, **k)
+    real = ctypes.CDLL
+    monkeypatch.setattr(ctypes, "CDLL", cdll)
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)   # importing torch would raise
+    assert gpu.cuda_driver_present() is False
+    assert gpu.cuda_available() is False

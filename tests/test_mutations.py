@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from altyazi.asr.base import SAMPLE_RATE, Piece
-from altyazi.asr.whisper import GAP_S, FasterWhisperBackend
+from altyazi.asr.packing import GAP_S
+from altyazi.asr.whisper import FasterWhisperBackend
 from altyazi.io import atomic_write_text
 from altyazi.records import Segment, Word
 from altyazi.subtitles.cues import Cue

@@ -346,3 +346,22 @@ def test_base_model_repetition_loop_is_rejected(tmp_path):
     out, summary = translate_segments(segs, settings(tmp_path, retries=1), llm=llm)
     assert out[0].flags == ["untranslated"] and out[0].translation == out[0].text
     assert len(llm.prompts) == 1  # no context, no names: the strict prompt is the same, greedy reply too
+
+
+def test_auto_streams_fill_the_translator_batch(tmp_path):
+    """streams: auto -> as many parts as the translator's batch holds (one chat job per part), so a
+    generate call carries batch_size prompts instead of the old fixed 4."""
+    calls = []
+
+    class Counting(FakeChatLLM):
+        def chat(self, conversations, max_new_tokens):
+            calls.append(len(conversations))
+            return super().chat(conversations, max_new_tokens)
+
+    segs = segments(40, gap_every=4)             # 10 batches of 4 lines
+    out, summary = translate_segments(segs, settings(tmp_path, streams=4), llm=Counting(good, batch_size=8))
+    assert calls == [4, 4, 2]                    # fixed streams: the batch width never exceeds 4
+    calls.clear()
+    out, summary = translate_segments(segs, settings(tmp_path / "auto", streams="auto"), llm=Counting(good, batch_size=8))
+    assert calls == [8, 2] and summary["streams"] == 8
+    assert [s.translation for s in out] == [f"FR<{s.text}>" for s in segs]

@@ -341,6 +341,10 @@ def render_markdown(r: dict, notes: list[str]) -> str:
               + ", ".join(f"{k} {fmt(v, ' s')}" for k, v in mr.items()) + ".",
               "", f"Translation-only rerun: {rs.get('cached_batches', 'n/a')} batches from the translation cache, "
               f"{rs.get('generated_batches', 'n/a')} generated; jobs {', '.join(wf.get('translate_rerun_jobs', []))}."]
+    if r.get("throughput"):
+        from tools.bench_throughput import render
+
+        lines += render(r["throughput"])
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
@@ -395,6 +399,7 @@ def run_bench(out: Path, clips_dir: Path, repeats: int, workdir: Path | None, ke
             threads = os.cpu_count() or 1  # what the asr stage uses with cpu_threads: 0
             bare = {m: run_bare(m, wav, str(ROOT / "models" / "whisper-base"), threads) for m in BARE_MODES}
         results = summarize(machine_info(), truth, tmp, first, noop, retranslate, stages, bare)
+        results["throughput"] = measure_throughput(tmp)
         results["machine"]["load_avg_at_start"] = load_at_start
         results["code"] = code
         results["workdir"] = str(tmp) if keep or workdir is not None else None
@@ -414,6 +419,18 @@ def bench_speakers(clips_dir: Path) -> dict | None:
     except (AltyaziError, OSError, RuntimeError) as err:
         log.error("speaker benchmark failed: %s", err)
         return None
+
+
+def measure_throughput(workdir: Path) -> dict:
+    """tools/bench_throughput.py's before/after figures on this run's episode (issue 13)."""
+    import yaml
+
+    from altyazi.settings import translate_settings
+    from tools import bench_throughput
+
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["profile"] = "offline"
+    return bench_throughput.measure(workdir, EPISODE, translate_settings(config, str(ROOT)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -153,8 +153,9 @@ def decide(state: PieceState, chain_note: str | None, record: Segment) -> Segmen
 def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_times: dict[str, bool]) -> Counter:
     """Give every word of every segment with text a time; returns counts by origin."""
     counts: Counter = Counter()
+    # A backend without its own times may still bring aligned words (packed Voxtral aligns its windows).
     need = [(seg, piece) for seg, piece in zip(segments, pieces) if seg.text and
-            (not seg.words or not gives_times.get(seg.backend or "", False) or settings.realign_whisper)]
+            (not seg.words or (settings.realign_whisper and gives_times.get(seg.backend or "", False)))]
     aligner = None
     ref = settings.models.get("aligner")
     if need and settings.align and ref:
@@ -187,7 +188,8 @@ def time_words(segments: list[Segment], pieces: list[Piece], settings, gives_tim
     retimed = {id(seg) for seg, _ in need}
     for seg in segments:
         for w in seg.words:
-            counts[w.flag or ("aligned" if id(seg) in retimed else "asr")] += 1
+            aligned = id(seg) in retimed or not gives_times.get(seg.backend or "", False)
+            counts[w.flag or ("aligned" if aligned else "asr")] += 1
         if seg.words and all(w.flag == "interpolated" for w in seg.words):
             seg.add_flags("words_interpolated")
     if aligner is not None:

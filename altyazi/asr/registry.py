@@ -79,8 +79,11 @@ def _faster_whisper(ref: str, plan, settings):
 def _voxtral(ref: str, plan, settings):
     from .voxtral import VoxtralBackend
 
+    vx = settings.voxtral
     return VoxtralBackend(ref, name=plan.name, language=settings.language, device=plan.device,
-                          batch_size=plan.batch_size, max_new_tokens=int(settings.voxtral.get("max_new_tokens", 256)))
+                          batch_size=plan.batch_size, max_new_tokens=int(vx.get("max_new_tokens", 256)),
+                          pack_seconds=float(vx.get("pack_seconds", 30.0)),
+                          aligner_ref=settings.models.get("aligner") if settings.align else None)
 
 
 # Weights: parameter count x 2 bytes (bf16; CTranslate2 float16). Per piece: activations + KV cache

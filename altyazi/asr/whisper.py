@@ -26,10 +26,10 @@ from ..log import get_logger, progress
 from ..models import is_local_ref
 from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
+from .packing import layout, pack_pieces, words_to_pieces
 
 log = get_logger("asr.whisper")
 GUARDS = dict(no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
-GAP_S = 0.5  # silence between pieces in the batched pipeline's audio (pieces never touch)
 
 
 @dataclass
@@ -51,6 +51,7 @@ class FasterWhisperBackend:
             raise ConfigError(f"asr.faster_whisper.mode must be packed, batched or sequential, not {self.mode!r}")
         self.model = None
         self.spoken: tuple[str, float] | None = None
+        self.sizer = None  # gpu.BatchSizer: an OOM-halved batch size holds for the rest of the stage
 
     def load(self) -> None:
         """Load the CTranslate2 model (local folder or HF cache only). ModelMissingError if absent."""
@@ -114,56 +115,42 @@ class FasterWhisperBackend:
     def _batched(self, pieces: list[Piece]) -> list[Transcript]:
         from faster_whisper import BatchedInferencePipeline
 
-        # Lay the pieces end to end with a gap. `batched`: each piece is its own clip (one chunk per
-        # piece). `packed`: consecutive pieces share a clip up to `pack_seconds`, as faster-whisper's
-        # own VAD path packs speech: ~3x fewer 30 s windows to encode and decode, and Whisper hears its
-        # neighbours as context. Words are mapped back to their piece by time; a piece that gets no
-        # word comes back empty and the chain retries it alone (no line lost).
-        offsets, chunks, pos = [], [], 0
-        gap = np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)
-        for p in pieces:
-            offsets.append(pos)
-            chunks.extend([p.audio, gap])
-            pos += p.audio.size + gap.size
-        audio = np.concatenate(chunks)
-        limit = self.pack_seconds * SAMPLE_RATE if self.mode == "packed" else 0
-        groups: list[list[int]] = []
-        for i, p in enumerate(pieces):
-            if groups and offsets[i] + p.audio.size - offsets[groups[-1][0]] <= limit:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-        clips = [{"start": offsets[g[0]] / SAMPLE_RATE, "end": (offsets[g[-1]] + pieces[g[-1]].audio.size) / SAMPLE_RATE}
-                 for g in groups]
+        from ..gpu import BatchSizer
+
+        # `batched`: each piece is its own clip (one chunk per piece). `packed`: consecutive pieces
+        # share a clip up to `pack_seconds` (altyazi/asr/packing.py, the policy Voxtral uses too):
+        # ~3x fewer 30 s windows to encode and decode, and Whisper hears its neighbours as context.
+        windows = pack_pieces(pieces, self.pack_seconds if self.mode == "packed" else 0.0)
+        audio = layout(pieces)
+        clips = [{"start": w.start / SAMPLE_RATE, "end": (w.start + w.samples) / SAMPLE_RATE} for w in windows]
         pipeline = BatchedInferencePipeline(self.model)
-        segments, info = pipeline.transcribe(
-            audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
-            clip_timestamps=clips, batch_size=self.batch_size, without_timestamps=False, temperature=0.0,
-            log_progress=False, **GUARDS)
+        sizer = self.sizer or BatchSizer(self.batch_size, "faster-whisper")
+        self.sizer = sizer
+
+        def run(size: int) -> tuple[list, object]:
+            segments, info = pipeline.transcribe(
+                audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
+                clip_timestamps=clips, batch_size=size, without_timestamps=False, temperature=0.0,
+                log_progress=False, **GUARDS)
+            return list(progress(segments, total=None, description=f"asr segments (faster-whisper {self.mode})",
+                                 logger=log)), info
+        segments, info = sizer.call(run)
         # A segment's `seek` is its clip's offset in frames (100 per second): map it back to the clip.
         frames = self.model.frames_per_second
         by_seek = {int(c["start"] * frames): gi for gi, c in enumerate(clips)}
         words: list[list[Word]] = [[] for _ in pieces]
         dropped = 0
-        for seg in progress(segments, total=None, description=f"asr segments (faster-whisper {self.mode})", logger=log):
+        for seg in segments:
             gi = by_seek.get(seg.seek)
             if gi is None:  # should not happen; fall back to the time
                 gi = int(np.searchsorted([c["start"] for c in clips], seg.start, side="right") - 1)
             if _no_speech(seg):
                 dropped += 1
                 continue
-            members = groups[gi]
-            for w in seg.words or []:
-                if not w.word.strip():
-                    continue
-                mid = (w.start + w.end) / 2 * SAMPLE_RATE
-                # the member piece whose span holds the word's midpoint, else the nearest one
-                i = min(members, key=lambda k: 0 if offsets[k] <= mid <= offsets[k] + pieces[k].audio.size
-                        else min(abs(mid - offsets[k]), abs(mid - offsets[k] - pieces[k].audio.size)))
-                p, shift = pieces[i], pieces[i].start - offsets[i] / SAMPLE_RATE
-                start = float(min(max(shift + w.start, p.start), p.end))
-                end = float(min(max(shift + w.end, start), p.end))
-                words[i].append(Word(start, end, w.word.strip(), w.probability))
+            base = clips[gi]["start"]
+            timed = [Word(w.start - base, w.end - base, w.word, w.probability) for w in seg.words or []]
+            for i, ws in words_to_pieces(windows[gi], pieces, timed).items():
+                words[i].extend(ws)
         if dropped:
             log.debug("%d segment(s) dropped by the no-speech guard", dropped)
         log.debug("%d piece(s) in %d clip(s) (%s)", len(pieces), len(clips), self.mode)

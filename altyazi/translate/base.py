@@ -20,7 +20,7 @@ from ..gpu import GiB
 from ..log import get_logger
 
 log = get_logger("translate")
-BATCH_PROMPTS = 4           # prompts in flight for the scheduler's estimate (translate.streams default)
+BATCH_PROMPTS = 4           # prompts in flight for the scheduler's estimate (a floor: streams: auto fills free VRAM)
 PROMPT_TOKENS = 3000 + 1024  # a chat batch's prompt + its reply (llm.CHAT_PROMPT_TOKENS + max_new_tokens)
 MARGIN_GIB = 2.0            # CUDA context, allocator slack
 

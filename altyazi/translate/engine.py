@@ -126,6 +126,23 @@ def _split_streams(batches: list, streams: int) -> list[list]:
     return out
 
 
+def stream_count(setting, llm: Translator, kind: str, batches: list) -> int:
+    """How many contiguous parts of the episode are translated side by side.
+
+    Within a part, batches run in order (each sees the previous French and the running summary);
+    parts are independent, so a generate call can hold one job of each. ``auto``: enough parts to
+    fill the translator's batch (prompts per generate call, from free VRAM): one job per part for a
+    chat model, one job per line for a base model. An integer fixes it; absent: one part."""
+    if setting != "auto":
+        return int(setting or 1)
+    planned = getattr(llm, "planned_batch_size", None)
+    width = int(planned() if callable(planned) else getattr(llm, "batch_size", 1) or 1)
+    per_batch = 1 if kind == "chat" else max(1, max((len(b) for b in batches), default=1))
+    count = max(1, min(len(batches), -(-width // per_batch)))
+    log.info("translation: %d stream(s) side by side to fill batches of %d prompt(s)", count, width)
+    return count
+
+
 def translate_segments(segments: list[Segment], settings: dict, llm: Translator | None = None) -> tuple[list[Segment], dict]:
     """Give every tr.json segment its ``translation`` (same records, same order; ids and times are
     never touched) and return them with a summary dict (lines, translated, flagged, retries,
@@ -167,11 +184,11 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     if kind == "base":
         log.info("base model: one few-shot completion per line; no running summary and no address "
                  "memory (a base model cannot report them)")
-    tokens0, gen0 = llm.new_tokens, llm.gen_seconds
+    tokens0, gen0, calls0 = llm.new_tokens, llm.gen_seconds, getattr(llm, "generate_calls", None)
     french: dict = {}                    # id -> final French (context of later batches)
     position = {u.id: k for k, u in enumerate(units)}
     batches = cut_batches(units, batch_lines)
-    streams = _split_streams(batches, int(settings.get("streams") or 1) if kind == "chat" else 1)
+    streams = _split_streams(batches, stream_count(settings.get("streams"), llm, kind, batches))
     summaries: list[str | None] = [None] * len(streams)
     gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries]
 
@@ -247,6 +264,7 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
         stats["name_missing"] += sum(flag_name(f) == "name_missing" for f in new)
     stats.update(model=llm.model_ref, prompt=prompt.version, kind=kind, batch_lines=batch_lines,
                  streams=len(streams), batch_size=getattr(llm, "batch_size", None), new_tokens=tokens,
+                 generate_calls=None if calls0 is None else llm.generate_calls - calls0,
                  tokens_per_s=round(tokens / gen_s, 2) if gen_s else None, seconds=round(time.perf_counter() - t0, 2))
     log.info("translation: %d lines (%d to translate), %d translated, %d kept in Turkish, %d name(s) lost, "
              "%d retries, %d halvings, %d/%d batches from cache, %d tokens at %s tokens/s, %.1f s",

@@ -23,6 +23,12 @@ log = get_logger("translate.llm")
 CHAT_PROMPT_TOKENS = 3000   # a chat batch: instructions + glossary + context + 20 lines, generously
 
 
+def per_prompt_gib(layers: int, kv_heads: int, head_dim: int) -> float:
+    """VRAM of one prompt in flight: K and V of every layer in bf16 over a chat prompt and its
+    reply, x1.5 for activations."""
+    return 2 * layers * kv_heads * head_dim * 2 * (CHAT_PROMPT_TOKENS + 1024) / GiB * 1.5
+
+
 def architectures(folder: str) -> list[str]:
     cfg = Path(folder) / "config.json"
     if not cfg.is_file():
@@ -62,6 +68,7 @@ class LLM:
         self.batch_size = 1
         self.new_tokens = 0
         self.gen_seconds = 0.0
+        self.generate_calls = 0
         self.load_seconds = 0.0
         self._pending = None
 
@@ -141,6 +148,24 @@ class LLM:
                  ref, "cuda" if use_cuda else f"cpu, {torch.get_num_threads()} thread(s)", self.load_seconds, dtype,
                  cls.__name__, "chat" if self.is_chat else "few-shot completion", self.batch_size)
 
+    def planned_batch_size(self) -> int:
+        """Prompts per generate call, known before the weights load (the engine sizes its streams
+        with it): the loaded model's size once loaded; else the configured value; else 4 on CPU;
+        else from free VRAM less the weights' size (config.json / safetensors index)."""
+        if self.model is not None or self._pending is None:
+            return self.batch_size
+        folder, _, _, use_cuda, _ = self._pending
+        if self.requested_batch_size or not use_cuda:
+            return self._pick_batch_size(use_cuda)
+        from .base import shape_from_folder
+
+        shape = shape_from_folder(Path(folder))
+        dev = load_device()
+        if shape is None or dev is None:
+            return 1
+        spare = max(0, dev.free_bytes - int(shape.weight_bytes))
+        return self._size_from_free(spare, per_prompt_gib(shape.layers, shape.kv_heads, shape.head_dim))
+
     def _pick_batch_size(self, use_cuda: bool) -> int:
         """Prompts per generate call: the configured value, else from free VRAM after loading
         (KV cache per prompt from the model config), else 4 on CPU (small models only run there)."""
@@ -156,9 +181,10 @@ class LLM:
         layers = getattr(text, "num_hidden_layers", 40)
         kv_heads = getattr(text, "num_key_value_heads", None) or getattr(text, "num_attention_heads", 32)
         head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
-        tokens = CHAT_PROMPT_TOKENS + 1024
-        per_item_gib = 2 * layers * kv_heads * head_dim * 2 * tokens / GiB * 1.5  # K+V, bf16, + activations
-        free = dev.free_bytes
+        return self._size_from_free(dev.free_bytes, per_prompt_gib(layers, kv_heads, head_dim))
+
+    @staticmethod
+    def _size_from_free(free: int, per_item_gib: float) -> int:
         size = batch_size_for(free, 0.0, per_item_gib, margin_gib=2.0, maximum=32)
         log.info("translation batch size %d from %.1f GiB free VRAM (%.2f GiB per prompt)",
                  max(size, 1), free / GiB, per_item_gib)
@@ -179,24 +205,17 @@ class LLM:
         return self._batched(prompts, encode, max_new_tokens, stop=stop)
 
     def _batched(self, items: list, encode, max_new_tokens: int, stop: str | None) -> list[str]:
+        """Every item in generate calls of ``batch_size`` prompts; a CUDA OOM halves the size for the
+        rest of the stage (:class:`altyazi.gpu.BatchSizer`, shared with the ASR backends)."""
+        from ..gpu import BatchSizer
+
         self._ensure_weights()
-        out: list[str] = []
-        i = 0
-        while i < len(items):
-            chunk = items[i:i + self.batch_size]
-            try:
-                out.extend(self._generate(encode(chunk), max_new_tokens, stop))
-            except Exception as err:  # only OOM is handled: halve and go on
-                if not is_oom(err):
-                    raise
-                release_memory()
-                if self.batch_size == 1:
-                    raise GPUMemoryError("translation ran out of GPU memory with one prompt at a time") from None
-                self.batch_size = max(1, self.batch_size // 2)
-                log.warning("translation: GPU out of memory, batch size lowered to %d", self.batch_size)
-                continue
-            i += len(chunk)
-        return out
+        sizer = BatchSizer(self.batch_size, "translation")
+        try:
+            return sizer.map(items, lambda chunk: self._generate(encode(chunk), max_new_tokens, stop))
+        finally:
+            self.batch_size = sizer.size
+            self.generate_calls += sizer.calls
 
     def _generate(self, enc, max_new_tokens: int, stop: str | None) -> list[str]:
         import torch

@@ -1,0 +1,106 @@
+"""Consecutive VAD pieces sharing one decoder window: the one packing policy of the ASR backends.
+
+Every backend that decodes fixed 30 s windows (faster-whisper's batched pipeline, Voxtral's
+processor) pays a whole window per call however short the piece: a 3-5 s piece alone wastes most
+of it. Here the pieces are laid end to end with :data:`GAP_S` of silence between them (so no two
+pieces touch and the model hears a pause), and consecutive pieces share a window while it stays
+within ``limit_s``, as faster-whisper's own VAD path packs speech. After decoding, each word goes
+back to the piece whose span holds its midpoint (else the nearest member), its time moved from the
+window to the episode and clamped to the piece. A piece that gets no word is the caller's to retry
+alone, so a line the model skips inside a window is not lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..records import Word
+from .base import SAMPLE_RATE, Piece
+
+GAP_S = 0.5  # silence between packed pieces
+
+
+@dataclass
+class Window:
+    """Pieces decoded together: ``members`` (indices into the piece list), each member's sample
+    offset inside the window's audio, the window's length, and where the window starts when every
+    piece is laid end to end (``start``, samples: faster-whisper decodes that one long signal)."""
+
+    members: list[int]
+    offsets: list[int]
+    samples: int
+    start: int
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
+
+
+def gap_samples(gap_s: float = GAP_S) -> int:
+    return int(gap_s * SAMPLE_RATE)
+
+
+def pack_pieces(pieces: list[Piece], limit_s: float, gap_s: float = GAP_S) -> list[Window]:
+    """Group consecutive ``pieces`` into windows of at most ``limit_s`` (first member's start to the
+    last member's end, gaps included); ``limit_s`` <= 0 gives one piece per window. A piece longer
+    than the limit gets a window of its own."""
+    gap = gap_samples(gap_s)
+    limit = limit_s * SAMPLE_RATE
+    windows: list[Window] = []
+    pos = 0
+    for i, p in enumerate(pieces):
+        w = windows[-1] if windows else None
+        if w is not None and limit > 0 and pos + p.audio.size - w.start <= limit:
+            w.members.append(i)
+            w.offsets.append(pos - w.start)
+            w.samples = pos + p.audio.size - w.start
+        else:
+            windows.append(Window([i], [0], p.audio.size, pos))
+        pos += p.audio.size + gap
+    return windows
+
+
+def layout(pieces: list[Piece], gap_s: float = GAP_S) -> np.ndarray:
+    """Every piece end to end, ``gap_s`` of silence after each (the signal :func:`pack_pieces` indexes)."""
+    gap = np.zeros(gap_samples(gap_s), np.float32)
+    chunks = []
+    for p in pieces:
+        chunks.extend([p.audio.astype(np.float32, copy=False), gap])
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+
+def window_audio(pieces: list[Piece], window: Window) -> np.ndarray:
+    """The samples of one window: its members with the silence between them."""
+    audio = np.zeros(window.samples, np.float32)
+    for i, off in zip(window.members, window.offsets):
+        audio[off:off + pieces[i].audio.size] = pieces[i].audio
+    return audio
+
+
+def member_at(window: Window, pieces: list[Piece], seconds: float) -> int:
+    """The member piece whose span holds ``seconds`` (window time), else the nearest one."""
+    mid = seconds * SAMPLE_RATE
+
+    def distance(k: int) -> float:
+        lo = window.offsets[k]
+        hi = lo + pieces[window.members[k]].audio.size
+        return 0.0 if lo <= mid <= hi else min(abs(mid - lo), abs(mid - hi))
+    return window.members[min(range(len(window.members)), key=distance)]
+
+
+def words_to_pieces(window: Window, pieces: list[Piece], words: list[Word]) -> dict[int, list[Word]]:
+    """Words timed in window seconds -> {piece index: its words in episode seconds}, clamped to the piece."""
+    out: dict[int, list[Word]] = {i: [] for i in window.members}
+    offset_of = dict(zip(window.members, window.offsets))
+    for w in words:
+        if not w.word.strip():
+            continue
+        i = member_at(window, pieces, (w.start + w.end) / 2)
+        p = pieces[i]
+        shift = p.start - offset_of[i] / SAMPLE_RATE
+        start = float(min(max(shift + w.start, p.start), p.end))
+        end = float(min(max(shift + w.end, start), p.end))
+        out[i].append(Word(start, end, w.word.strip(), w.score, w.flag))
+    return out

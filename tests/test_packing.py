@@ -1,0 +1,146 @@
+"""Shared window packing (faster-whisper packed mode and Voxtral), Voxtral's packed path with the
+tiny random model and tiny aligner, the token budget per batch, and the one OOM-halving helper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from tiny_models import build_tiny_voxtral, build_tiny_wav2vec2
+
+from altyazi.asr.base import SAMPLE_RATE, Piece
+from altyazi.asr.packing import GAP_S, layout, pack_pieces, window_audio, words_to_pieces
+from altyazi.asr.voxtral import VoxtralBackend, max_new_tokens_for
+from altyazi.errors import GPUMemoryError
+from altyazi.gpu import BatchSizer
+from altyazi.records import Word
+
+
+def make_pieces(durations: list[float], seed: int = 0) -> list[Piece]:
+    rng = np.random.default_rng(seed)
+    out, t = [], 0.0
+    for i, d in enumerate(durations):
+        out.append(Piece(i, t, t + d, (0.1 * rng.standard_normal(int(d * SAMPLE_RATE))).astype(np.float32)))
+        t += d + 2.0
+    return out
+
+
+def test_pack_pieces_groups_consecutive_pieces_within_the_limit():
+    pieces = make_pieces([4.0, 5.0, 10.0, 12.0, 35.0, 3.0])
+    windows = pack_pieces(pieces, 28.0)
+    assert [w.members for w in windows] == [[0, 1, 2], [3], [4], [5]]
+    gap = int(GAP_S * SAMPLE_RATE)
+    w = windows[0]
+    assert w.offsets == [0, 4 * SAMPLE_RATE + gap, 9 * SAMPLE_RATE + 2 * gap]
+    assert w.samples == 19 * SAMPLE_RATE + 2 * gap and w.seconds <= 28.0
+    assert windows[2].seconds == 35.0            # longer than the limit: alone, never split
+    # the windows index the end-to-end layout, so faster-whisper's clips and the window audio agree
+    signal = layout(pieces)
+    for w in windows:
+        np.testing.assert_array_equal(signal[w.start:w.start + w.samples], window_audio(pieces, w))
+    assert [w.members for w in pack_pieces(pieces, 0.0)] == [[i] for i in range(6)]
+
+
+def test_words_go_back_to_their_piece_in_episode_time():
+    pieces = make_pieces([2.0, 3.0])
+    w = pack_pieces(pieces, 30.0)[0]
+    second = w.offsets[1] / SAMPLE_RATE
+    words = [Word(0.2, 0.6, "bir", 0.9), Word(1.9, 2.3, "iki"),      # midpoint 2.1: in the gap, nearer piece 0
+             Word(second + 0.5, second + 1.0, "üç"), Word(second + 2.8, second + 3.4, "dört")]
+    out = words_to_pieces(w, pieces, words)
+    assert [x.word for x in out[0]] == ["bir", "iki"] and [x.word for x in out[1]] == ["üç", "dört"]
+    assert out[0][0].start == pytest.approx(pieces[0].start + 0.2) and out[0][0].score == 0.9
+    assert out[1][0].start == pytest.approx(pieces[1].start + 0.5)
+    for i, ws in out.items():   # clamped to the piece
+        assert all(pieces[i].start <= x.start <= x.end <= pieces[i].end for x in ws)
+
+
+def test_token_budget_follows_the_longest_clip():
+    assert max_new_tokens_for(15.0, 256) == 136       # 8 tokens/s x 15 s + 16
+    assert max_new_tokens_for(30.0, 256) == 256
+    assert max_new_tokens_for(100.0, 256) == 256      # capped
+    assert max_new_tokens_for(0.5, 256) == 20
+
+
+def test_batch_sizer_keeps_the_halved_size_for_the_rest_of_the_stage():
+    sizes = []
+
+    def fn(chunk):
+        sizes.append(len(chunk))
+        if len(chunk) > 2:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return [x * 10 for x in chunk]
+
+    sizer = BatchSizer(8, "test")
+    assert sizer.map(list(range(7)), fn) == [x * 10 for x in range(7)]
+    assert sizes == [7, 4, 2, 2, 2, 1] and sizer.size == 2 and sizer.halvings == 2 and sizer.calls == 4
+    sizes.clear()
+    sizer.map(list(range(4)), fn)             # the next call starts at the smaller size
+    assert sizes == [2, 2]
+    assert sizer.call(lambda size: size) == 2
+    with pytest.raises(GPUMemoryError, match="batch size 1"):
+        BatchSizer(1, "test").map([1], lambda c: (_ for _ in ()).throw(torch.OutOfMemoryError("CUDA out of memory")))
+    with pytest.raises(ValueError):           # anything but OOM goes through untouched
+        BatchSizer(4, "test").map([1, 2], lambda c: (_ for _ in ()).throw(ValueError("bad")))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny-pack")
+    return {"voxtral": str(build_tiny_voxtral(root / "voxtral")), "aligner": str(build_tiny_wav2vec2(root / "w2v"))}
+
+
+def backend(tiny, pack: float, aligner: bool = True) -> VoxtralBackend:
+    b = VoxtralBackend(tiny["voxtral"], device="cpu", batch_size=4, max_new_tokens=8, pack_seconds=pack,
+                       aligner_ref=tiny["aligner"] if aligner else None)
+    b.load()
+    return b
+
+
+def test_packed_voxtral_shares_windows_and_every_piece_keeps_its_words(tiny):
+    pieces = make_pieces([3.0, 4.0, 2.5, 5.0, 3.5, 4.0, 6.0, 3.0])
+    alone = backend(tiny, 0.0)
+    single = alone.transcribe(pieces)
+    packed = backend(tiny, 30.0)
+    out = packed.transcribe(pieces)
+    assert len(out) == len(pieces)
+    windows = pack_pieces(pieces, 30.0)
+    assert len(windows) == 2
+    # 375 audio tokens per 30 s window: one per piece before, one per window (+ pieces retried alone) after
+    assert alone.audio_tokens == 375 * len(pieces) and alone.generate_calls == 2
+    assert packed.audio_tokens == 375 * packed.windows and packed.windows < len(pieces)
+    assert all(t.words == [] for t in single)
+    for p, t in zip(pieces, out):
+        assert t.text and t.text.split() == [w.word for w in t.words]   # no piece lost its line
+        assert all(p.start <= w.start <= w.end <= p.end for w in t.words)
+    packed.close()
+    alone.close()
+
+
+def test_a_piece_left_without_words_is_transcribed_alone(tiny, monkeypatch):
+    pieces = make_pieces([3.0, 4.0, 2.5])
+    b = backend(tiny, 30.0)
+    real = b.aligner.align
+    calls = []
+
+    def align(audio, text, offset):
+        calls.append(audio.size)
+        words = real(audio, text, offset)
+        # the window's words all land in its first piece: the two others are left without words
+        return [Word(0.1, 0.2, w.word) for w in words] if offset == 0.0 and audio.size > pieces[0].audio.size else words
+    monkeypatch.setattr(b.aligner, "align", align)
+    out = b.transcribe(pieces)
+    assert b.generate_calls == 2 and b.windows == 1 + 2                # one window, two pieces alone
+    assert all(t.text and t.words for t in out)
+    assert [(w.start, w.end) for w in out[0].words][0] == pytest.approx((0.1, 0.2))
+    for p, t in zip(pieces[1:], out[1:]):
+        assert all(p.start <= w.start <= w.end <= p.end for w in t.words)
+    b.close()
+
+
+def test_packing_without_aligner_says_so_and_keeps_one_piece_per_window(tiny, caplog):
+    b = backend(tiny, 30.0, aligner=False)
+    assert "needs the aligner" in caplog.text
+    out = b.transcribe(make_pieces([2.0, 2.0, 2.0]))
+    assert b.windows == 3 and all(t.words == [] for t in out)
+    b.close()
