@@ -59,7 +59,8 @@ _LABEL = re.compile(r"\b(?:turkish|türkçe|turc|french|français|francais|engli
                     r"summary|résumé|address|source|target|original|line|ligne)\s*\d*\s*:", re.IGNORECASE)
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}\s*[.):]|\[\d{1,3}\])(?:\s|$)|\s\d{1,3}\.\s+[A-ZÀ-Ý«]")
 _PROMPT_WORDS = re.compile(r"following lines|previous lines|context only|numbered lines?|do not translate|"
-                           r"translate (?:these|this|the following)|lignes? suivantes?|->|=>|\$[a-z_]+|===",
+                           r"translate (?:these|this|the following)|lignes? suivantes?|->|=>|\$[a-z_]+|===|"
+                           r"characters? max|caractères? max|character budget|\(\d+ (?:characters|caractères)",
                            re.IGNORECASE)
 _NOTE = re.compile(r"[(\[]\s*(?:n\.?\s?d\.?\s?t|note|lit\.|litt|literally|translator|traduction|ou\b|or\b|sic\b)|"
                    r"\bn\.\s?d\.\s?t\b|note du traducteur|translator'?s note|\bliteral(?:ly)?\b|littéralement|"
