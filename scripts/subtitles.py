@@ -5,6 +5,7 @@ from altyazi.recordfiles import read_segments, write_cues
 from altyazi.stage import run_stage
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.plots import write_report_files
+from altyazi.subtitles.verdict import verdict_line
 
 
 def main(smk, log):
@@ -21,8 +22,8 @@ def main(smk, log):
     write_report_files(result.cues, result.speech, result.qc, result.rules,
                        {"cps": out.cps, "durations": out.durations, "timeline": out.timeline, "table": out.table},
                        smk.wildcards.episode)
-    log.info("subtitles done: %d cues -> %s (QC: %d unflagged violations, %d cue(s) on flagged ASR)", result.qc["cues"],
-             out.fr_srt, result.qc["unflagged_violations"], result.qc["asr_flagged"]["count"])
+    log.info("subtitles done: %d cues -> %s (QC %s; %d cue(s) on flagged ASR)", result.qc["cues"],
+             out.fr_srt, verdict_line(result.qc), result.qc["asr_flagged"]["count"])
 
 
 run_stage("subtitles", snakemake, main)  # noqa: F821
