@@ -75,7 +75,7 @@ def condense_lines(segments: list[Segment], budgets: dict[int, int], llm, kind: 
         found = relevant_terms(terms, [seg.text])
         keep = [t.french for t in names_to_keep(found)]
         rendered = _render(prompt, kind, langs, seg, budgets[seg.id], keep)
-        key = cache_key(llm.model_ref, prompt.version, "condense", kind, rendered)
+        key = cache_key(llm.model_ref, prompt.version, "condense", kind, rendered)  # the reply: judged on every run
         jobs.append((seg, keep, rendered, key, cache.get(key)))
     todo = [j for j in jobs if j[4] is None]
     if todo:

@@ -24,7 +24,7 @@ from .budget import line_budgets
 from .cache import BatchCache, cache_key
 from .condense import condense_lines
 from .glossary import load_glossary, names_to_keep, relevant_terms
-from .guards import check_summary
+from .guards import GUARDS_VERSION, check_summary
 from .memory import SeriesMemory
 from .prompts import load_prompt
 from .strategies import BaseStrategy, ChatStrategy, Job
@@ -200,7 +200,7 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     batches = cut_batches(units, batch_lines)
     streams = _split_streams(batches, int(settings.get("streams") or 1) if kind == "chat" else 1)
     summaries: list[str | None] = [None] * len(streams)
-    gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries]
+    gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries, GUARDS_VERSION]
 
     def make_job(batch: list[dict], summary: str | None) -> Job:
         start = position[batch[0].id]

@@ -17,10 +17,12 @@ unreliable below a few words.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..asr.gate import repetition as word_repetition
 
@@ -73,6 +75,8 @@ _SYLLABLE_LOOP = re.compile(r"([^\W\d_]{2})\1{3,}|([^\W\d_]{3,6})\2{2,}")
 LONGEST_WORD = 25       # "anticonstitutionnellement"; a longer token is a loop without spaces
 LANGID_SET = ("fr", "en", "tr", "az", "es", "it", "pt", "de", "nl", "ro")
 _langid = None
+# part of the translation cache key: replies judged by other guards are judged again
+GUARDS_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
 
 
 @dataclass
@@ -177,17 +181,18 @@ def _exempt(ctx: LineContext) -> set[str]:
 
 
 def turkish_words(text: str, ctx: LineContext) -> list[str]:
-    """Words of the line that are Turkish and not a glossary name: Turkish-only letters in a word
-    that is neither a name nor capitalised as in the source, a Turkish function word, or a word
-    copied from the source with a Turkish ending."""
+    """Words of the line that are Turkish and not a glossary name: a Turkish function word, a
+    lower-case word with a Turkish-only letter, or a word copied from the source that French does
+    not share. Capitalised words after the first are names unless they are Turkish function words
+    ("Tamam"); a capitalised first word is a name only when the source has it capitalised."""
     exempt = _exempt(ctx)
     src_words = {w.casefold() for w in words_of(ctx.source)}
     src_caps = {part for w in words_of(ctx.source) for part in re.split(r"['’]", w) if part[:1].isupper()}
     found = []
-    for w in words_of(text):
+    for i, w in enumerate(words_of(text)):
         low = w.casefold()
-        if low in exempt or (w in src_caps and low not in TURKISH_WORDS):
-            continue  # a name as written in the source (Turkish letters included)
+        if low in exempt or (w[:1].isupper() and low not in TURKISH_WORDS and (i > 0 or w in src_caps)):
+            continue  # a name, as in the source or misspelt (Sülyman); a first word may just be capitalised
         if low in TURKISH_WORDS or any(c in TURKISH_ONLY_LETTERS for c in w):
             found.append(w)
         elif low in src_words and low not in FRENCH_WORDS and low not in SHARED_WORDS and \
