@@ -215,3 +215,13 @@ def test_condensation_can_be_switched_off(tmp_path):
     out, summary = translate_segments(segs, settings(tmp_path, condense=False),
                                       llm=FakeChatLLM(lambda lines, s, c: "1. " + "Je ne sais vraiment pas quoi faire, Kiraz."))
     assert "condense" not in summary and out[0].translation == "Je ne sais vraiment pas quoi faire, Kiraz."
+
+
+def test_budget_rules_come_from_the_subtitles_block_only():
+    from altyazi.settings import translate_settings
+
+    config = {"profile": "offline", "profiles": {"offline": {"models": {"translator": "models/x.gguf"}}},
+              "translate": {"batch_lines": 4}, "subtitles": {"max_cps": 15.0, "formats": ["srt", "vtt"]}}
+    rules = translate_settings(config)["subtitle_rules"]
+    assert rules == {"max_cps": 15.0}   # formats does not rerun the translation
+    assert SubtitleRules.from_config(rules).max_cps == 15.0
