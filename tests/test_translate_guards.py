@@ -203,6 +203,7 @@ def test_condensation_accepts_a_shorter_line_that_passes_the_guards(tmp_path, ki
     "Je fais quoi, Kiraz ? mûmûmûmûmûmûmû",                                             # a loop
     "Je fais quoi ?",                                                                    # lost the name
     "What do I do, Kiraz?",                                                              # English
+    "Je ne sais vraiment pas ce que tu veux que je fasse maintenant Kiraz",             # punctuation only
 ])
 def test_condensation_refuses_longer_degenerate_or_nameless_replies(tmp_path, reply):
     out, stats, asked, long = condense_case(tmp_path, reply)

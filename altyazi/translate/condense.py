@@ -42,6 +42,10 @@ def _render(prompt, kind: str, langs: dict, seg: Segment, budget: int, names: li
     return f"{head}\n\n{shots}\n\n" + prompt.render("pair", **langs, french=seg.translation, short="", budget=budget)
 
 
+def _letters(text: str) -> int:
+    return sum(c.isalnum() for c in text)
+
+
 def judge(seg: Segment, reply: str, names: list[str], label: str) -> tuple[str | None, str]:
     """(the shortened line with French typography, "ok") or (None, why it is refused)."""
     text = clean_completion(reply, label)
@@ -52,6 +56,9 @@ def judge(seg: Segment, reply: str, names: list[str], label: str) -> tuple[str |
     new = french_typography(text)
     if display_chars(new) >= display_chars(seg.translation):
         return None, f"not shorter ({display_chars(new)} characters for {display_chars(seg.translation)})"
+    if _letters(new) >= _letters(seg.translation):
+        # "Qu'est-ce que tu veux ?" -> "Qu'est-ce que tu veux." is shorter only by its question mark
+        return None, "only punctuation removed"
     lost = [n for n in names if n in seg.translation and n not in new]
     if lost:
         return None, f"lost the name(s) {', '.join(lost)}"
