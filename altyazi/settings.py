@@ -75,11 +75,18 @@ def asr_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
     return {"chain": list(chain), "models": models, "chain_note": note, **asr}
 
 
+BUDGET_RULES = ("fps", "max_cps", "min_duration_s", "max_duration_s", "min_gap_frames")
+
+
 def translate_settings(config: dict, base_dir: str | None = None) -> dict[str, Any]:
     prof = profile(config)
     settings = {"model": resolve_path(prof["models"]["translator"], base_dir), **config.get("translate", {})}
     if settings.get("glossary"):
         settings["glossary"] = resolve_path(settings["glossary"], base_dir)
+    # the subtitle rules that decide each line's character budget (altyazi/translate/budget.py):
+    # only these, so that e.g. subtitles.formats does not rerun the translation
+    subs = config.get("subtitles") or {}
+    settings["subtitle_rules"] = {k: subs[k] for k in BUDGET_RULES if k in subs}
     return settings
 
 

@@ -6,6 +6,7 @@ from altyazi.speakers import apply_speakers
 from altyazi.stage import run_stage
 from altyazi.subtitles import build_subtitles
 from altyazi.subtitles.plots import write_report_files
+from altyazi.subtitles.verdict import verdict_line
 
 
 def main(smk, log):
@@ -30,8 +31,8 @@ def main(smk, log):
                  if not segments else
                  f"none of the {len(segments)} speech pieces gave text: see logs/asr/{ep}.log and logs/translate/{ep}.log")
         log.warning("the subtitles of %s are empty (0 cues): %s", ep, cause)
-    log.info("subtitles done: %d cues -> %s (QC: %d unflagged violations, %d cue(s) on flagged ASR)", result.qc["cues"],
-             out.fr_srt, result.qc["unflagged_violations"], result.qc["asr_flagged"]["count"])
+    log.info("subtitles done: %d cues -> %s (QC %s; %d cue(s) on flagged ASR)", result.qc["cues"],
+             out.fr_srt, verdict_line(result.qc), result.qc["asr_flagged"]["count"])
 
 
 run_stage("subtitles", snakemake, main)  # noqa: F821

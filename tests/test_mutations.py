@@ -215,7 +215,7 @@ def test_gone_pages_are_not_found(text, kind):
 
 def test_the_prompt_shows_exactly_context_lines_previous_lines(tmp_path):
     """translate/engine.py: one previous line fewer than ``context_lines`` in the prompt."""
-    from test_translate import FakeChatLLM, good, segments, settings
+    from test_translate import FakeChatLLM, fr, good, segments, settings
 
     from altyazi.translate import translate_segments
 
@@ -228,4 +228,4 @@ def test_the_prompt_shows_exactly_context_lines_previous_lines(tmp_path):
 
     translate_segments(segments(8, gap_every=4), settings(tmp_path, context_lines=2), llm=Recording(good))
     second = convs[1][-1]["content"]
-    assert "FR<Satır 2 Yaman>" in second and "FR<Satır 3 Yaman>" in second and "FR<Satır 1 Yaman>" not in second
+    assert fr("Satır 2 Yaman") in second and fr("Satır 3 Yaman") in second and fr("Satır 1 Yaman") not in second

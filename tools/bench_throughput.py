@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,9 +101,12 @@ class ScriptedChatLLM:
         return out
 
     def _reply(self, conversation) -> str:
-        n = int(re.search(r"Translate these (\d+) numbered lines", conversation[-1]["content"]).group(1))
+        content = conversation[-1]["content"]
+        n = int(re.search(r"Translate these (\d+) numbered lines", content).group(1))
+        lines = re.findall(r"^(\d+)\. (.*)$", content, re.M)[:n]
         self.new_tokens += 12 * n
-        return "\n".join(f"{i}. Voici la réplique numéro {i}, traduite." for i in range(1, n + 1))
+        # a different French line for each Turkish one (the guards reject a line that repeats the previous)
+        return "\n".join(f"{i}. Voici la réplique {zlib.crc32(src.encode())}, traduite." for i, (_, src) in enumerate(lines, 1))
 
 
 def translation_calls(tr_json: Path, settings: dict, batch_size: int = GPU_BATCH) -> dict:

@@ -18,6 +18,7 @@ from .cues import build_pieces
 from .qc import qc_report, speech_intervals
 from .rules import SubtitleRules
 from .timing import time_cues
+from .verdict import verdict_line
 from .writers import compose_srt, compose_vtt, to_subtitles
 
 log = get_logger("subtitles")
@@ -52,6 +53,6 @@ def build_subtitles(segments: list[Segment], options: dict[str, Any] | None) -> 
             files[f"{lang}.vtt"] = compose_vtt(subs)
     qc = qc_report(cues, segments, rules)
     flagged = {f: sum(f in c.flags for c in cues) for f in sorted({f for c in cues for f in c.flags})}
-    log.info("%d cues from %d segments; flags: %s; unflagged violations: %d",
-             len(cues), len(segments), flagged or "none", qc["unflagged_violations"])
+    log.info("%d cues from %d segments; flags: %s; unflagged violations: %d; %s",
+             len(cues), len(segments), flagged or "none", qc["unflagged_violations"], verdict_line(qc))
     return Subtitles(cues, files, qc, rules, speech_intervals(segments, rules.speech_merge_gap_s))

@@ -10,6 +10,7 @@ from typing import Any
 from ..io import atomic_path, atomic_write_text
 from ..records import Cue
 from .rules import SubtitleRules, display_chars
+from .verdict import verdict_line
 
 
 def _pyplot():
@@ -139,18 +140,24 @@ def qc_table_html(qc: dict[str, Any], episode: str) -> str:
                  f"{qc['cps']['min']} / {qc['cps']['median']} / {qc['cps']['max']}"))
     rows.append(("duration (s) min/median/max", "", "",
                  f"{qc['duration_s']['min']} / {qc['duration_s']['median']} / {qc['duration_s']['max']}"))
-    verdict = "PASS" if qc["unflagged_violations"] == 0 else "FAIL"
+    verdict = qc["verdict"]
     body = "\n".join(f"<tr><td>{esc(str(a))}</td><td>{esc(str(b))}</td><td>{esc(str(c))}</td><td>{esc(str(d))}</td></tr>"
                      for a, b, c, d in rows)
+    review = "\n".join(f"<tr><td>{r['cue']}</td><td>{esc(r['timecode'])}</td><td>{esc(', '.join(r['breaks'] + r['flags']))}"
+                       f"</td><td>{esc(r['text']).replace(chr(10), '<br>')}</td></tr>" for r in qc["review_cue_list"])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>QC {esc(episode)}</title>
 <style>body{{font-family:sans-serif;margin:1em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #bbb;padding:3px 8px;text-align:left}} th{{background:#eee}}
-.PASS{{color:#2a7a2a}} .FAIL{{color:#b22}}</style></head><body>
-<h3>Subtitle QC: {esc(episode)} <span class="{verdict}">{verdict}</span>:
-{qc['unflagged_violations']} unflagged violation(s), {qc['flagged_cues']} flagged cue(s)</h3>
+.PASS{{color:#2a7a2a}} .REVIEW{{color:#b22}}</style></head><body>
+<h3>Subtitle QC: {esc(episode)} <span class="{verdict}">{esc(verdict_line(qc))}</span></h3>
+<p>{qc['unflagged_violations']} unflagged violation(s), {qc['flagged_cues']} flagged cue(s)</p>
 <table><tr><th>check</th><th>count</th><th>percent</th><th>detail</th></tr>
 {body}
+</table>
+<h4>Cues to review ({qc['review_cues']}, {qc['hard_limit_cues']} breaking a hard limit)</h4>
+<table><tr><th>cue</th><th>timecode</th><th>breaks / flags</th><th>text</th></tr>
+{review}
 </table></body></html>
 """
 

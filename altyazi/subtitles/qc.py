@@ -1,7 +1,8 @@
 """Broadcast QC figures for a cue list: counts and percentages per rule, flagged or not.
 
 A violation is *flagged* when the cue carries the flag that names it (the builder knew and
-recorded why); ``unflagged_violations`` must be 0 for a delivery. Speech is the union of the
+recorded why); ``unflagged_violations`` counts the others. Flagged is not acceptable: the verdict
+(:mod:`.verdict`) is ``PASS`` only when no cue breaks a limit and none is flagged, else ``REVIEW``. Speech is the union of the
 Turkish word times (gaps up to ``speech_merge_gap_s`` bridged).
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from ..records import FLAGS, Cue, Segment, flag_name
 from .dialogue import spans_change_without_dialogue
 from .rules import SubtitleRules, display_chars
+from .verdict import verdict
 
 EPS = 1e-6
 
@@ -174,6 +176,7 @@ def qc_report(cues: list[Cue], segments: list[Segment], rules: SubtitleRules) ->
         "cues": n,
         "lines": n_lines,
         "checks": checks,
+        **verdict(shown, per_cue),
         "unflagged_violations": unflagged_total,
         "flagged_cues": sum(1 for c in shown if c.flags),
         "asr_flagged": _flagged_by(shown, "asr"),

@@ -17,10 +17,14 @@ from dataclasses import dataclass, field, replace
 
 from ..log import get_logger, progress
 from ..records import FLAGS, Segment, flag_name
+from ..subtitles.rules import SubtitleRules
 from .base import Translator
 from .batching import cut_batches
+from .budget import line_budgets
 from .cache import BatchCache, cache_key
+from .condense import condense_lines
 from .glossary import load_glossary, names_to_keep, relevant_terms
+from .guards import GUARDS_VERSION, check_summary
 from .memory import SeriesMemory
 from .prompts import load_prompt
 from .strategies import BaseStrategy, ChatStrategy, Job, speaker_line, speaker_tag
@@ -37,22 +41,36 @@ class Outcome:
     address: list[tuple[str, str, str]] = field(default_factory=list)
     retries: int = 0
     halvings: int = 0
+    # per line: accepted on the first attempt of its batch (never rejected, retried or halved);
+    # only such lines may become context of later prompts (no contagion, issue 15)
+    clean: list[bool] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.clean:
+            first = self.retries == 0 and self.halvings == 0
+            self.clean = [first and not f for f in self.flags]
 
     def to_json(self) -> dict:
         return {"texts": self.texts, "flags": self.flags, "summary": self.summary,
-                "address": [list(a) for a in self.address], "retries": self.retries, "halvings": self.halvings}
+                "address": [list(a) for a in self.address], "retries": self.retries, "halvings": self.halvings,
+                "clean": self.clean}
 
     @classmethod
     def from_json(cls, d: dict) -> "Outcome":
         return cls(list(d["texts"]), [list(f) for f in d["flags"]], d.get("summary"),
-                   [tuple(a) for a in d.get("address", [])], int(d.get("retries", 0)), int(d.get("halvings", 0)))
+                   [tuple(a) for a in d.get("address", [])], int(d.get("retries", 0)), int(d.get("halvings", 0)),
+                   [bool(c) for c in d.get("clean", [])])
 
 
 def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
     """Answer every job with exactly one line per unit. Jobs are generated together (one batched
     call per attempt); a job whose reply is rejected is re-asked with the stricter prompt up to
     ``retries`` times, then halved (both halves of every failing job solved together, recursively);
-    a single line that still fails keeps its Turkish text, flagged ``untranslated``, with a warning."""
+    a single line that still fails keeps its Turkish text, flagged ``untranslated``, with a warning.
+
+    Attempt 1 adds a stricter instruction naming why the reply was rejected, attempt 2 also drops
+    the context (previous lines, summary, look-ahead); halving then shrinks the batch down to one
+    line alone. Only lines accepted at the first attempt are ``clean`` (may become context)."""
     outcomes: list[Outcome | None] = [None] * len(jobs)
     pending = list(range(len(jobs)))
     reasons: dict[int, str] = {}
@@ -61,7 +79,7 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
     for attempt in range(retries + 1):
         if not pending:
             break
-        prompts = {i: strategy.render(jobs[i], strict=attempt > 0) for i in pending}
+        prompts = {i: strategy.render(jobs[i], strict=attempt, reason=reasons.get(i)) for i in pending}
         new = [i for i in pending if not (greedy and i in asked and asked[i][0] == prompts[i])]
         for i, reply in zip(new, strategy.generate([prompts[i] for i in new]) if new else []):
             asked[i] = (prompts[i], reply)
@@ -77,8 +95,10 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
                 log.debug("rejected reply: %r", reply[:2000])
                 still.append(i)
             else:
-                outcomes[i] = Outcome(accepted.texts, [[] for _ in accepted.texts], accepted.summary,
-                                      list(accepted.address), retries=attempt)
+                summary = accepted.summary if attempt == 0 and not check_summary(accepted.summary) else None
+                outcomes[i] = Outcome(accepted.texts, [[] for _ in accepted.texts], summary,
+                                      list(accepted.address) if attempt == 0 else [], retries=attempt,
+                                      clean=[attempt == 0] * len(accepted.texts))
         pending = still
     halves, owners = [], []
     for i in pending:
@@ -87,7 +107,7 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
             unit = job.units[0]
             log.warning("line %s kept in Turkish (flag untranslated): %s after %d attempt(s): %r",
                         unit.id, reasons.get(i, "rejected"), retries + 1, unit.text[:80])
-            outcomes[i] = Outcome([unit.text.strip()], [["untranslated"]], retries=retries)
+            outcomes[i] = Outcome([unit.text.strip()], [["untranslated"]], retries=retries, clean=[False])
             continue
         mid = len(job.units) // 2
         first = Job(job.units[:mid], job.prev, [u.text for u in job.units[mid:]][:max(len(job.look), 1)],
@@ -103,8 +123,10 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
         sub = solve(halves, strategy, retries)
         for k, i in enumerate(owners):
             a, b = sub[2 * k], sub[2 * k + 1]
-            outcomes[i] = Outcome(a.texts + b.texts, a.flags + b.flags, b.summary or a.summary,
-                                  a.address + b.address, retries + a.retries + b.retries, 1 + a.halvings + b.halvings)
+            # a halved batch's reply was rejected: none of its lines, summary or address forms is context
+            outcomes[i] = Outcome(a.texts + b.texts, a.flags + b.flags, None, [],
+                                  retries + a.retries + b.retries, 1 + a.halvings + b.halvings,
+                                  [False] * (len(a.texts) + len(b.texts)))
     return outcomes  # type: ignore[return-value]
 
 
@@ -156,7 +178,8 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     segments = [replace(seg, flags=list(seg.flags), translation="") for seg in segments]  # the caller's records stay as they were
     units = [seg for seg in segments if seg.text.strip()]
     stats = dict(lines=len(segments), to_translate=len(units), translated=0, flagged=0, untranslated=0,
-                 name_missing=0, retries=0, halvings=0, cached_batches=0, generated_batches=0)
+                 name_missing=0, retries=0, halvings=0, cached_batches=0, generated_batches=0,
+                 kept_out_of_context=0)
     if not units:
         stats.update(seconds=round(time.perf_counter() - t0, 2))
         return segments, stats
@@ -184,13 +207,17 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     if kind == "base":
         log.info("base model: one few-shot completion per line; no running summary and no address "
                  "memory (a base model cannot report them)")
+    # each line's character budget (reading speed x the time its cue can stay on screen), from the
+    # same rules the subtitles stage applies: it goes into the prompts and decides what is condensed
+    rules = SubtitleRules.from_config(settings.get("subtitle_rules"))
+    budgets = line_budgets(units, rules)
     tokens0, gen0, calls0 = llm.new_tokens, llm.gen_seconds, getattr(llm, "generate_calls", None)
     french: dict = {}                    # id -> final French (context of later batches)
     position = {u.id: k for k, u in enumerate(units)}
     batches = cut_batches(units, batch_lines)
     streams = _split_streams(batches, stream_count(settings.get("streams"), llm, kind, batches))
     summaries: list[str | None] = [None] * len(streams)
-    gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries]
+    gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries, GUARDS_VERSION]
 
     def make_job(batch: list[dict], summary: str | None) -> Job:
         start = position[batch[0].id]
@@ -200,12 +227,13 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
         found = relevant_terms(terms, texts)
         names = " ".join([t.french for t in found] + [speaker_tag(u).replace("/", " ") for u in batch])
         return Job(batch, prev, look, summary if kind == "chat" else None,
-                   memory.relevant(names) if kind == "chat" else [], found)
+                   memory.relevant(names) if kind == "chat" else [], found, [budgets.get(u.id) for u in batch])
 
     def batch_jobs(job: Job) -> list[Job]:
         if kind == "chat":
             return [job]
-        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u.text])) for u in job.units]
+        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u.text]), [budgets.get(u.id)])
+                for u in job.units]
 
     steps = max(len(s) for s in streams)
     desc = f"translating {len(units)} lines in {len(batches)} batches" + \
@@ -232,7 +260,8 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
                 k += len(jobs)
                 outcome = Outcome([t for p in parts for t in p.texts], [f for p in parts for f in p.flags],
                                   parts[-1].summary, [a for p in parts for a in p.address],
-                                  sum(p.retries for p in parts), sum(p.halvings for p in parts))
+                                  sum(p.retries for p in parts), sum(p.halvings for p in parts),
+                                  [c for p in parts for c in p.clean])
                 cache.put(key, outcome.to_json())
                 stats["generated_batches"] += 1
             stats["retries"] += outcome.retries
@@ -244,14 +273,20 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
                             [src for j in jobs for src in j.look] + [t.french for j in jobs for t in j.terms])
             for speaker, addressee, form in outcome.address:
                 memory.observe(speaker, addressee, form, said)
-            for seg, text, flags in zip(batch, outcome.texts, outcome.flags, strict=True):
+            for seg, text, flags, clean in zip(batch, outcome.texts, outcome.flags, outcome.clean, strict=True):
                 if "untranslated" in flags:
-                    seg.translation = seg.text.strip()
+                    seg.translation = seg.text.strip()  # the Turkish as it is: no French typography
                     seg.add_flags(*flags)
                 else:
                     seg.translation = french_typography(text)
                     seg.add_flags(*flags, *check_names(seg.text, seg.translation, terms))
-                french[seg.id] = seg.translation
+                if clean and not flags and not check_names(seg.text, seg.translation, terms):
+                    french[seg.id] = seg.translation  # context of later prompts: clean lines only
+                else:
+                    stats["kept_out_of_context"] += 1
+    if settings.get("condense", True):
+        stats["condense"] = condense_lines(units, budgets, llm, kind, strategy.langs, terms, cache,
+                                           prompts.get(f"condense_{kind}"))
     memory.save()
     tokens, gen_s = llm.new_tokens - tokens0, llm.gen_seconds - gen0
     if own_llm:

@@ -18,7 +18,7 @@ from ..errors import TranslationError
 from ..resources import resource
 
 PROMPTS_DIR = resource("prompts")
-DEFAULT_PROMPTS = {"chat": "translate-chat.v1.txt", "base": "translate-base.v1.txt"}
+DEFAULT_PROMPTS = {"chat": "translate-chat.v2.txt", "base": "translate-base.v2.txt"}
 _SECTION = re.compile(r"^=== *([A-Za-z_-]+) *===\s*$")
 
 
