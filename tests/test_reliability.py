@@ -284,7 +284,7 @@ def test_silence_gives_valid_empty_srt(asr_batch):
     srt_path = workdir / "results" / "silence" / "silence.fr.srt"
     assert srt_path.is_file() and srt_cues(srt_path) == []
     assert srt_cues(workdir / "results" / "silence" / "silence.tr.srt") == []
-    assert "no speech found: the subtitles of this episode will be empty" in log_of(workdir, "vad", "silence")
+    assert "no speech found in audio stream 0 of 1: the subtitles of silence will be empty" in log_of(workdir, "vad", "silence")
     assert "no speech found" in run.stderr                     # the user is told, not left guessing
     assert_good_finished(workdir, "tr.json")
 

@@ -16,6 +16,7 @@ from altyazi.subtitles.plots import write_report_files
 
 FIXTURES = Path(__file__).parent / "fixtures" / "subtitles"
 PNG = b"\x89PNG\r\n\x1a\n"
+NO_SPEAKERS = {"backend": "resemblyzer", "speakers": [], "segments": [], "turns": []}  # a valid speakers.json
 
 
 def test_plots_and_table_are_written(tmp_path):
@@ -36,13 +37,15 @@ def test_subtitles_rule_and_report(tmp_path):
     ep = tmp_path / "results" / "demo"
     ep.mkdir(parents=True)
     source = tmp_path / "demo.wav"
-    for path in (source, ep / "source", ep / "audio.wav", ep / "segments.json"):
+    for path in (source, ep / "source", ep / "audio.wav", ep / "audio.json", ep / "segments.json"):
         path.write_bytes(b"")
     (ep / "tr.json").write_bytes(b"")
     fr = json.loads((FIXTURES / "demo_fr.json").read_text(encoding="utf-8"))
     fr["segments"][0]["flags"].append("not_turkish")  # an ASR flag must reach cues.json, qc.json and the QC table
     (ep / "fr.json").write_text(json.dumps(fr, ensure_ascii=False), encoding="utf-8")
-    for i, path in enumerate([source, ep / "source", ep / "audio.wav", ep / "segments.json", ep / "tr.json", ep / "fr.json"]):
+    (ep / "speakers.json").write_text(json.dumps(NO_SPEAKERS), encoding="utf-8")
+    for i, path in enumerate([source, ep / "source", ep / "audio.wav", ep / "audio.json", ep / "segments.json", ep / "speakers.json",
+                              ep / "tr.json", ep / "fr.json"]):
         os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
     write_sheet(tmp_path / "episodes.tsv", [("demo", str(source), "Demo")])
     proc = run_workflow(tmp_path, "--allowed-rules", "subtitles", "all",

@@ -20,6 +20,8 @@ def test_translate_rule_writes_fr_json_and_resumes_from_cache(tmp_path):
         {"id": 1, "start": 3.0, "end": 4.0, "text": "", "words": [], "flags": ["empty"]},
         {"id": 2, "start": 6.0, "end": 8.0, "text": "Kiraz uyumuyor.", "words": [], "flags": []}]}
     (ep / "tr.json").write_text(json.dumps(tr, ensure_ascii=False), encoding="utf-8")
+    (ep / "speakers.json").write_text(json.dumps({"backend": "resemblyzer", "speakers": [], "segments": [], "turns": []}),
+                                      encoding="utf-8")  # no speaker known: the prompts carry no labels
     (tmp_path / "e01.wav").write_bytes(b"")  # the sheet needs an existing source; audio never runs here
     write_sheet(tmp_path / "episodes.tsv", [("e01", str(tmp_path / "e01.wav"))])
     overlay = tmp_path / "overlay.yaml"  # merged over config.yaml (nested keys merge)
