@@ -17,6 +17,7 @@ include: "rules/audio.smk"
 include: "rules/vad.smk"
 include: "rules/asr.smk"
 include: "rules/translate.smk"
+include: "rules/shots.smk"
 include: "rules/subtitles.smk"
 
 

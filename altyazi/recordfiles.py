@@ -19,7 +19,7 @@ from .records import Cue, Segment
 from .resources import resource
 
 # file kind -> the rule that writes it (the one to rerun when the file is bad)
-PRODUCER = {"segments": "vad", "tr": "asr", "fr": "translate", "cues": "subtitles"}
+PRODUCER = {"segments": "vad", "tr": "asr", "fr": "translate", "cues": "subtitles", "speech": "vad", "shots": "shots"}
 
 
 _VAD_FIELDS = ("id", "start", "end", "speech_start", "speech_end")
@@ -105,4 +105,10 @@ def write_segments(path: str | os.PathLike, kind: str, segments: list[Segment], 
 def write_cues(path: str | os.PathLike, cues: list[Cue], **header: Any) -> None:
     data = {**header, "cues": [c.to_dict() for c in cues]}
     validate_record_file(data, path, "cues")
+    atomic_write_json(path, data)
+
+
+def write_record_file(path: str | os.PathLike, kind: str, data: dict[str, Any]) -> None:
+    """Write (atomically) a file of ``kind`` (speech, shots) after validating it."""
+    validate_record_file(data, path, kind)
     atomic_write_json(path, data)

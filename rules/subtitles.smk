@@ -6,6 +6,8 @@ SUBTITLE_VTT = "vtt" in config.get("subtitles", {}).get("formats", ["srt"])
 rule subtitles:
     input:
         fr=episode_dir("fr.json"),
+        speech=episode_dir("speech.json"),
+        shots=episode_dir("shots.json"),
     output:
         **(
             {
@@ -43,6 +45,13 @@ rule subtitles:
             category="Subtitle QC",
             subcategory="{episode}",
             labels={"episode": "{episode}", "figure": "cue durations"},
+        ),
+        onsets=report(
+            episode_dir("qc/onsets.png"),
+            caption="../report/qc_onsets.rst",
+            category="Subtitle QC",
+            subcategory="{episode}",
+            labels={"episode": "{episode}", "figure": "timing vs audio"},
         ),
         timeline=report(
             episode_dir("qc/timeline.png"),

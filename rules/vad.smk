@@ -3,6 +3,7 @@ rule vad:
         wav=episode_dir("audio.wav"),
     output:
         segments=episode_dir("segments.json"),
+        speech=episode_dir("speech.json"),
     log:
         "logs/vad/{episode}.log",
     benchmark:
