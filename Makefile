@@ -82,8 +82,9 @@ test: setup ## run the test suite (offline)
 test-fast: $(STAMP) ## tests without the slow end-to-end ones
 	$(PY) -m pytest -q -m "not slow"
 
-bench: setup ## benchmark against bare faster-whisper -> bench/results.json and bench/results.md
+bench: setup ## benchmark against bare faster-whisper -> bench/results.{json,md}; cue timing on known onsets -> bench/timing.{json,md}
 	$(PY) -m tools.bench --out bench
+	$(PY) -m tools.bench_timing --out bench
 
 eval-translation: setup ## chrF/BLEU of the configured translator on a TSV (default: shared Tatoeba dev set)
 	$(PY) -m tools.evaluate_translation $(if $(TSV),--tsv $(TSV)) $(if $(PROFILE),--profile $(PROFILE)) $(if $(LIMIT),--limit $(LIMIT)) --out bench/translation-eval.json

@@ -21,6 +21,7 @@ FRAME = 0.020    # s, energy frame length
 class OnsetOptions:
     search_before_s: float = 0.12   # how far before silero's boundary the rise may be
     search_after_s: float = 0.10    # and after it
+    offset_back_s: float = 0.20     # silero's offsets trail the speech more (hangover): look back further
     floor_s: float = 0.30           # quiet stretch the noise floor is measured on
     rise_db: float = 9.0            # a frame this far above the floor is speech (9 and 2: measured best, see bench)
     hold_frames: int = 2            # ... for this many frames in a row
@@ -61,7 +62,7 @@ def refine_onset(db: np.ndarray, t: float, lower: float, opts: OnsetOptions) -> 
 def refine_offset(db: np.ndarray, t: float, upper: float, opts: OnsetOptions) -> float | None:
     """The energy offset near ``t`` (s), not after ``upper`` (start of the next run), or None."""
     hi = min(upper, t + opts.search_before_s)
-    a, b = int(round((t - opts.search_after_s) / HOP)), int(round(hi / HOP))
+    a, b = int(round((t - opts.offset_back_s) / HOP)), int(round(hi / HOP))
     fb = min(int(round(min(upper, hi + opts.floor_s) / HOP)), db.size)
     if b <= a or fb - b < 3 or a < 0:
         return None

@@ -8,8 +8,9 @@ flash on just before or just after a cut, nor hang over one.
   on the cut; a cut up to 7/12 S after the onset ("red zone") -> on the cut; a cut between that and S
   after the onset -> S before the cut (so the cue is on screen half a second before the cut).
 - Out-time: a cut within S of the cue's end -> the end goes 2 frames (``min_gap_frames``) before the
-  cut, when the speech is over by then and the cue can still be read; when the speech runs over the
-  cut, the end goes S after it instead (never into the next cue).
+  cut, when the speech is over by then and the cue can still be read; otherwise (speech over the cut,
+  or not enough reading time) the end goes S after the cut, when that does not run into the next cue
+  nor past ``max_duration_s``.
 - A cut inside the cue after its speech (the reading-time extension) -> the end goes before it when
   the cue can still be read there.
 
@@ -63,9 +64,11 @@ def _end_target(cue: Cue, c: float, nxt: Cue | None, rules: SubtitleRules) -> fl
     speech_end = rules.frame_up(cue.speech_end)
     if speech_end <= before + EPS and before - cue.start >= reading_time(cue.text, rules) - EPS and before <= latest + EPS:
         return before
-    if speech_end > before + EPS:  # the speech itself runs over the cut: hold S past it
-        after = rules.to_frame(c) + snap
-        return min(max(after, cue.end), latest) if min(after, latest) > cue.end + EPS else None
+    # The speech runs over the cut, or the cue cannot be read by then: it crosses, so it holds at
+    # least S past the cut (no flash of the old subtitle on the new shot), never into the next cue.
+    after = rules.to_frame(c) + snap
+    if cue.end < after - EPS and after <= latest + EPS:
+        return after
     return None
 
 
