@@ -143,9 +143,9 @@ def score(cues: list[dict], truth: dict, cut_s: list[float] | None = None, snap_
         if not mine:
             lost += 1
             continue
-        onsets.append((mine[0]["start"] - p["start"]) * FPS)
-        offsets.append((mine[-1]["end"] - p["end"]) * FPS)
-        late_unflagged += mine[-1]["end"] - p["end"] > LINGER_S + 1e-6 and "extended" not in mine[-1].get("flags", [])
+        onsets.append(float(mine[0]["start"] - p["start"]) * FPS)  # float: faster-whisper gives numpy scalars
+        offsets.append(float(mine[-1]["end"] - p["end"]) * FPS)
+        late_unflagged += bool(mine[-1]["end"] - p["end"] > LINGER_S + 1e-6 and "extended" not in mine[-1].get("flags", []))
     cps = [len(c["text"].replace("\n", "")) / (c["end"] - c["start"]) for c in cues if c["end"] > c["start"] and c.get("text")]
     out = {"cues": len(cues), "known_lines": sum(p["kind"] == "tts" for p in parts),
            "lines_lost": lost, "stray_cues": sum(o is None for o in owner),
@@ -210,7 +210,7 @@ def bare_cues(wav: Path, threads: int) -> tuple[list[dict], str]:
     for s in segments:
         words = [w for w in (s.words or []) if w.word.strip()]
         start, end = (words[0].start, words[-1].end) if words else (s.start, s.end)
-        cues.append({"start": round(start, 3), "end": round(end, 3), "text": s.text.strip(), "flags": []})
+        cues.append({"start": round(float(start), 3), "end": round(float(end), 3), "text": s.text.strip(), "flags": []})
         texts.append(s.text.strip())
     return cues, " ".join(texts)
 

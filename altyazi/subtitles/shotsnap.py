@@ -31,7 +31,7 @@ def _cuts_in(cuts: list[float], a: float, b: float) -> list[float]:
     return cuts[bisect.bisect_left(cuts, a - EPS):bisect.bisect_right(cuts, b + EPS)]
 
 
-def _snap_start(cue: Cue, prev: Cue | None, cuts: list[float], rules: SubtitleRules) -> None:
+def _snap_start(cue: Cue, prev: Cue | None, nxt: Cue | None, cuts: list[float], rules: SubtitleRules) -> None:
     snap, fr = rules.shot_snap_frames * rules.frame, rules.frame
     onset = rules.to_frame(cue.speech_start)
     before = _cuts_in(cuts, onset - snap, onset)
@@ -43,15 +43,24 @@ def _snap_start(cue: Cue, prev: Cue | None, cuts: list[float], rules: SubtitleRu
         new = c if c - onset <= snap * 7 / 12 + EPS else rules.to_frame(c - snap)
     else:
         return
-    if abs(new - cue.start) < EPS or new >= cue.end - rules.min_duration_s + EPS:
+    if abs(new - cue.start) < EPS:
         return
+    end = cue.end
+    if new > cue.start:  # starting later: the time to read it moves along, into free time after it
+        need = min(cue.end - cue.start, reading_time(cue.text, rules))
+        room = min(nxt.start - rules.min_gap_s if nxt is not None else float("inf"), new + rules.max_duration_s)
+        end = max(cue.end, min(rules.frame_up(new + need), room))
+        if end - new < need - EPS:
+            return  # no free time after it: it would be too short to read
     lowest = 0.0 if prev is None else rules.frame_up(prev.speech_end) + rules.min_gap_s
     if new < lowest - EPS:
         return  # the previous cue's speech is still running: the start stays on the audio
     if prev is not None and prev.end > new - rules.min_gap_s + EPS:
+        if new - rules.min_gap_s - prev.start < min(prev.end - prev.start, reading_time(prev.text, rules)) - EPS:
+            return  # the previous cue could no longer be read
         prev.end = round(new - rules.min_gap_s, 3)
         prev.add_flags("shot_change")
-    cue.start = round(new, 3)
+    cue.start, cue.end = round(new, 3), round(end, 3)
     cue.add_flags("shot_change")
 
 
@@ -99,10 +108,20 @@ def snap_to_shots(cues: list[Cue], cuts: list[float], rules: SubtitleRules) -> l
     if not cuts:
         return cues
     for i, cue in enumerate(cues):
-        _snap_start(cue, cues[i - 1] if i else None, cuts, rules)
+        _snap_start(cue, cues[i - 1] if i else None, cues[i + 1] if i + 1 < len(cues) else None, cuts, rules)
     for i, cue in enumerate(cues):
         _snap_end(cue, cues[i + 1] if i + 1 < len(cues) else None, cuts, rules)
+    _close_gaps(cues, rules)
     for cue in cues:
         if near_crossings(cue, cuts, rules):
             cue.add_flags("crosses_shot")
     return cues
+
+
+def _close_gaps(cues: list[Cue], rules: SubtitleRules) -> None:
+    """A gap the moves opened within ``close_gap_frames`` is chained again (as timing.py does)."""
+    for a, b in zip(cues, cues[1:]):
+        gap = b.start - a.end
+        if rules.min_gap_s + EPS < gap <= rules.close_gap_s + EPS and b.start - rules.min_gap_s - a.start <= rules.max_duration_s + EPS:
+            if "shot_change" in a.flags or "shot_change" in b.flags:
+                a.end = round(b.start - rules.min_gap_s, 3)
