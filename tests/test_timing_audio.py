@@ -3,6 +3,7 @@ waveform, word times moved onto them, timing QC against the audio, shot changes.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -259,3 +260,14 @@ def test_onset_histogram_is_drawn(tmp_path):
               "onset_error_frames": {"p50": 0.25, "p90_abs": 2.0}, "offset_error_frames": {"p50": 7.5, "p90_abs": 12.0}}
     plot_onsets(timing, RULES, str(tmp_path / "o.png"))
     assert (tmp_path / "o.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("enabled, downloads_video", [("auto", False), ("true", True), ("false", False)])
+def test_url_episode_downloads_a_video_stream_only_when_shots_are_on(tmp_path, enabled, downloads_video):
+    from conftest import run_workflow, write_sheet
+
+    write_sheet(tmp_path / "episodes.tsv", [("ep1", "https://www.youtube.com/watch?v=dQw4w9WgXcQ")])
+    proc = run_workflow(tmp_path, "-n", config=[f"shots={{enabled: {enabled}}}"], timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert re.search(r"^shots\s+1$", proc.stdout, re.M)
+    assert bool(re.search(r"^download_video\s+1$", proc.stdout, re.M)) == downloads_video
