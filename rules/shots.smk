@@ -1,14 +1,5 @@
 # Shot changes: the source's video (a local file's own stream, or for a URL a small video-only download when
 # shots.enabled is true) -> shots.json; the subtitles stage snaps cue times to them. Audio-only: no cut, said in the file.
-SHOTS = config.get("shots", {})
-
-
-def fetch_video(wildcards):
-    """A URL's video stream is downloaded only when shots.enabled is true."""
-    ep = get_episode(wildcards)
-    wanted = ep.is_url and SHOTS.get("enabled", "auto") is True
-    return [episode_dir("video").format(episode=wildcards.episode)] if wanted else []
-
 
 rule download_video:
     output:
