@@ -1,6 +1,7 @@
 # Shot changes: the source's video (a local file's own stream, or for a URL a small video-only download when
 # shots.enabled is true) -> shots.json; the subtitles stage snaps cue times to them. Audio-only: no cut, said in the file.
 
+
 rule download_video:
     output:
         video=episode_dir("video"),
