@@ -223,6 +223,24 @@ def bare_cues(wav: Path, threads: int) -> tuple[list[dict], str]:
     return cues, " ".join(texts)
 
 
+def detector_scores(ep: Path, truth: dict) -> dict:
+    """speech.json's runs against the known lines: silero's own boundaries (32 ms windows) and the
+    energy-sharpened ones (what the cues use): the measurement that picked the detector."""
+    from altyazi.recordfiles import read_record_file
+
+    runs = read_record_file(ep / "speech.json", "speech")["runs"]
+    out = {}
+    for name, a, b in (("silero", "vad_start", "vad_end"), ("silero + energy (used)", "start", "end")):
+        on, off = [], []
+        for p in (p for p in truth["parts"] if p["kind"] == "tts"):
+            mine = [r for r in runs if r[b] > p["start"] and r[a] < p["end"]]
+            if mine:
+                on.append((mine[0][a] - p["start"]) * FPS)
+                off.append((mine[-1][b] - p["end"]) * FPS)
+        out[name] = {"onset_frames": _dist(on), "offset_frames": _dist(off)}
+    return out
+
+
 def shot_detection(ep: Path, truth: dict) -> dict:
     """Cuts found in shots.json against the known cut frames (exact frame, and within 1 frame)."""
     from altyazi.recordfiles import read_record_file
@@ -251,7 +269,7 @@ def run_timing_bench(workdir: Path, clips_dir: Path, skip_bare: bool = False) ->
         wer["bare faster-whisper"] = accuracy(reference, text)
     return {"episode": {"duration_s": truth["duration"], "known_lines": rows["audio (this branch)"]["known_lines"],
                         "clips": sum(p["kind"] == "clip" for p in truth["parts"]), "cuts": len(truth["cut_frames"])},
-            "rows": rows, "wer": wer, "shots": shot_detection(ep, truth)}
+            "rows": rows, "wer": wer, "shots": shot_detection(ep, truth), "detectors": detector_scores(ep, truth)}
 
 
 def render_markdown(r: dict) -> str:
@@ -275,6 +293,12 @@ def render_markdown(r: dict) -> str:
                      f"{s['end_over_0_5s_unflagged']} | {s['lines_lost']} ({s['clips_lost']}) | {s['lines_merged_with_clip']} | "
                      f"{s['stray_cues']} | {fmt(s['cps']['median'])} / {fmt(s['cps']['max'])} ({s['cps']['over_17']}) | "
                      f"{s.get('cues_crossing_cut', 'n/a')} / {s.get('cues_crossing_cut_near_ends', 'n/a')} |")
+    lines += ["", "| speech boundaries in speech.json vs the known lines | onset p50 | onset abs p90 | onset min/max | "
+              "offset p50 | offset abs p90 | offset min/max |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, d in r.get("detectors", {}).items():
+        on, off = d["onset_frames"], d["offset_frames"]
+        lines.append(f"| {name} | {fmt(on['p50'])} | {fmt(on['p90_abs'])} | {fmt(on['min'])} / {fmt(on['max'])} | "
+                     f"{fmt(off['p50'])} | {fmt(off['p90_abs'])} | {fmt(off['min'])} / {fmt(off['max'])} |")
     sh = r["shots"]
     lines += ["", "Onset figures leave out the lines the ASR put in one cue with the previous clip's last words (that cue starts "
               "on the clip's speech, whose onset is not known). The shot-change row moves in/out-times to cuts on purpose "
