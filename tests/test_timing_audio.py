@@ -106,6 +106,18 @@ def test_word_clamped_into_the_padding_moves_to_the_onset_and_end_to_the_offset(
     assert stats["starts_moved"] == 2 and stats["ends_moved"] == 2
 
 
+def test_word_wholly_in_the_padding_and_a_last_word_ended_early():
+    """The demo's cases: Whisper put a short first word entirely in the 0.4 s padding (52.34-52.70,
+    speech from 52.74), and ended a piece's last word 0.6 s before the speech stops."""
+    speech = SpeechRuns([(52.736, 53.795), (15.52, 17.325)], "test")
+    a = seg(0, 52.336, 54.2, [(52.336, 52.7, "Ne"), (52.75, 53.6, "oldu?")])
+    b = seg(1, 15.12, 17.7, [(15.52, 16.0, "Bir"), (16.05, 16.712, "iki")])
+    (ob, oa), _ = align_to_audio([b, a], speech)  # in time order, as segments are
+    assert (oa.words[0].start, oa.words[0].end) == (52.736, 52.736)
+    assert oa.timed_words()[1].start == 52.75 and oa.words[-1].end == 53.795
+    assert ob.words[-1].end == 17.325
+
+
 def test_continuous_speech_and_far_boundaries_keep_the_asr_times():
     speech = SpeechRuns([(5.0, 9.0)], "test")
     s = seg(0, 4.6, 9.4, [(5.0, 6.0, "bir"), (6.5, 7.0, "iki")])  # "iki" after a 0.5 s ASR gap, same run
