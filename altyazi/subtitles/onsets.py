@@ -15,7 +15,7 @@ The rule for a start ``t``:
   and the word's own time is the only boundary there is);
 - otherwise the word keeps its time (counted in the log).
 
-An end mirrors it, except that inside a run the run's offset may be up to :data:`MAX_SHIFT_S` later
+An end mirrors it, except that inside a run the run's offset may be up to :data:`MAX_TAIL_S` later
 (Whisper ends a piece's last word early; the demo's clips: 0.38 and 0.61 s before the speech
 stops), provided no later word starts inside that run.
 """
@@ -34,6 +34,7 @@ log = get_logger("subtitles")
 PAUSE_S = 0.10      # a gap between words this long can hold an onset (= vad.run_min_silence_ms)
 MAX_SHIFT_S = 0.60  # a word start in silence moves at most this far forward (padding 0.4 s + ASR slack)
 MAX_BACK_S = 0.30   # a word start inside speech moves at most this far back to its run's onset
+MAX_TAIL_S = 0.70   # a last word's end inside speech moves at most this far on to its run's offset
 
 
 @dataclass
@@ -111,7 +112,7 @@ def audio_offset(t: float, word_start: float, next_start: float, speech: SpeechR
             return speech.runs[j][1]
         return None
     end = speech.runs[i][1]
-    if end - t <= MAX_SHIFT_S and end <= next_start:
+    if end - t <= MAX_TAIL_S and end <= next_start:
         return end
     return None
 
