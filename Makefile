@@ -96,8 +96,9 @@ test: setup ## run the test suite (offline)
 test-fast: $(STAMP) ## tests without the slow end-to-end ones
 	$(PY) -m pytest -q -m "not slow"
 
-bench: setup ## benchmark against bare faster-whisper -> bench/results.json and bench/results.md
+bench: setup ## benchmark against bare faster-whisper -> bench/results.{json,md}; cue timing on known onsets -> bench/timing.{json,md}
 	$(PY) -m tools.bench --out bench
+	$(PY) -m tools.bench_timing --out bench
 
 bench-gpu: $(STAMP) ## GPU benchmark: production architectures, random bf16 weights on the GPU -> bench/gpu-results.json/.md (TINY=1: CPU code path)
 	$(PY) -m tools.bench_gpu --out bench $(if $(TINY),--tiny --device cpu --minutes 1 --batch 4) $(if $(WORK),--work $(WORK))

@@ -31,6 +31,7 @@ include: "rules/vad.smk"
 include: "rules/speakers.smk"
 include: "rules/asr.smk"
 include: "rules/translate.smk"
+include: "rules/shots.smk"
 include: "rules/subtitles.smk"
 
 

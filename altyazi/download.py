@@ -96,8 +96,9 @@ class _YdlLogger:
 
 
 def download_url(url: str, dest: str | Path, retries: int = 3, fmt: str = "bestaudio/best",
-                 rate_limit: str | None = None) -> Path:
-    """Download ``url`` with yt-dlp into ``dest`` (renamed into place only when complete)."""
+                 rate_limit: str | None = None, need_audio: bool = True) -> Path:
+    """Download ``url`` with yt-dlp into ``dest`` (renamed into place only when complete);
+    ``need_audio=False`` for the small video-only stream shot detection reads."""
     import yt_dlp
 
     dest = Path(dest)
@@ -139,8 +140,11 @@ def download_url(url: str, dest: str | Path, retries: int = 3, fmt: str = "besta
             raise DownloadError(f"yt-dlp finished but wrote no file for {url}")
         media = max(files, key=lambda p: p.stat().st_size)
         streams = probe_streams(media)
-        if not any(s.get("codec_type") == "audio" for s in streams):
+        if need_audio and not any(s.get("codec_type") == "audio" for s in streams):
             raise NoAudioError(f"{url}: the downloaded media has no audio stream")
+        if not need_audio and not any(s.get("codec_type") == "video" for s in streams):
+            raise MediaError(f"{url}: the video download ({fmt}) has no video stream",
+                             hint="set `shots: {video_format: ...}` to a yt-dlp format with video, or `shots: {enabled: auto}`")
         os.replace(media, dest)
     log.info("saved %s (%s, %.1f MB)", dest, (info or {}).get("title", "?"), dest.stat().st_size / 1e6)
     return dest

@@ -19,7 +19,8 @@ from .records import Cue, Segment
 from .resources import resource
 
 # file kind -> the rule that writes it (the one to rerun when the file is bad)
-PRODUCER = {"segments": "vad", "tr": "asr", "fr": "translate", "cues": "subtitles", "speakers": "speakers"}
+PRODUCER = {"segments": "vad", "tr": "asr", "fr": "translate", "cues": "subtitles", "speakers": "speakers",
+            "speech": "vad", "shots": "shots"}
 
 
 _VAD_FIELDS = ("id", "start", "end", "speech_start", "speech_end")
@@ -115,6 +116,12 @@ def write_cues(path: str | os.PathLike, cues: list[Cue], **header: Any) -> None:
     atomic_write_json(path, data)
 
 
+def write_record_file(path: str | os.PathLike, kind: str, data: dict[str, Any]) -> None:
+    """Write (atomically) a file of ``kind`` (speech, shots) after validating it."""
+    validate_record_file(data, path, kind)
+    atomic_write_json(path, data)
+
+
 def _check_speakers(data: dict[str, Any], path: str | os.PathLike) -> None:
     """What the schema cannot say: every speaker named in segments/turns is declared in ``speakers``."""
     declared = {s["id"] for s in data["speakers"]}
@@ -129,8 +136,7 @@ def _check_speakers(data: dict[str, Any], path: str | os.PathLike) -> None:
 
 def write_speakers(path: str | os.PathLike, doc: dict[str, Any]) -> None:
     """Write (atomically) speakers.json; what it writes validates as ``speakers``."""
-    validate_record_file(doc, path, "speakers")
-    atomic_write_json(path, doc)
+    write_record_file(path, "speakers", doc)
 
 
 def read_speakers(path: str | os.PathLike) -> dict[str, Any]:

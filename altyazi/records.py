@@ -38,6 +38,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     "long": ("subtitles", "its speech alone is longer than max_duration_s"),
     "lines": ("subtitles", "more lines or longer lines than the limits (text is never truncated)"),
     "gap_open": ("subtitles", "a small gap left open: closing it would break max_duration_s"),
+    "shot_change": ("subtitles", "in- or out-time moved to a shot change (broadcast rule), off the speech boundary"),
+    "crosses_shot": ("subtitles", "still crosses a shot change near its start or end (speech over the cut, reading time)"),
 }
 ASR_FLAGS = frozenset(k for k, (stage, _) in FLAGS.items() if stage == "asr")
 

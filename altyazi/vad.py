@@ -1,4 +1,11 @@
-"""Speech detection with silero-vad (weights ship in the PyPI package) -> speech pieces."""
+"""Speech detection with silero-vad (weights ship in the PyPI package) -> speech pieces.
+
+One pass of the model gives the per-window speech probabilities (32 ms windows); from them come
+(1) the padded pieces the ASR hears (``start``/``end``: the padding helps the WER), (2) each
+piece's unpadded boundaries (``speech_start``/``speech_end``: where speech really is), and (3) the
+fine speech runs of the whole episode (pauses down to ``run_min_silence_ms``), which
+:mod:`altyazi.onsets` sharpens on the waveform and the subtitles stage times cues against.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from .records import Segment
 
 log = get_logger("vad")
 
+WINDOW = 512  # samples per silero window at 16 kHz (32 ms)
+
 
 @dataclass(frozen=True)
 class VadOptions:
@@ -20,6 +29,8 @@ class VadOptions:
     min_silence_ms: int = 300
     speech_pad_ms: int = 400  # = config.yaml vad.speech_pad_ms: the padding helps the ASR (WER)
     max_segment_s: float = 15.0
+    run_min_silence_ms: int = 100  # speech runs (onset table): a pause this long separates two runs
+    run_min_speech_ms: int = 90    # shorter bursts (clicks) are not a run
 
 
 def silero_version() -> str:
@@ -28,40 +39,86 @@ def silero_version() -> str:
     return f"silero-vad {version('silero-vad')}"
 
 
+def speech_probabilities(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[float]:
+    """Silero's speech probability of every 512-sample window (the loop of silero's own
+    ``get_speech_timestamps``, run once here so that pieces and runs share it)."""
+    import torch
+    from silero_vad import load_silero_vad
+
+    # The ONNX build of the same silero weights: identical pieces, 1.8x faster on CPU than the JIT
+    # model (686 s of audio: 5.6 s against 10.0 s, 141 pieces each).
+    model = load_silero_vad(onnx=True)
+    model.reset_states()
+    wave = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+    probs, last = [], 0
+    with torch.no_grad():
+        for k in range(0, wave.numel(), WINDOW):
+            chunk = wave[k:k + WINDOW]
+            if chunk.numel() < WINDOW:
+                chunk = torch.nn.functional.pad(chunk, (0, WINDOW - chunk.numel()))
+            probs.append(model(chunk, sample_rate).item())
+            tenth = int(100 * min(k + WINDOW, wave.numel()) / wave.numel() // 10) * 10
+            if tenth > last:  # a log line at each 10 % of the audio
+                last = tenth
+                log.info("vad: %d%% of %.0f s", tenth, audio.size / sample_rate)
+    return probs
+
+
+def _stamps(probs: list[float], n_samples: int, sample_rate: int, **kw) -> list[tuple[int, int]]:
+    from silero_vad.utils_vad import get_speech_timestamps_from_probs
+
+    out = get_speech_timestamps_from_probs(probs, sampling_rate=sample_rate, audio_length_samples=n_samples,
+                                           return_seconds=False, **kw)
+    return [(int(s["start"]), int(s["end"])) for s in out]
+
+
+def pieces_from_probs(probs: list[float], n_samples: int, opts: VadOptions, sample_rate: int = SAMPLE_RATE) -> list[Segment]:
+    """The padded pieces with their unpadded boundaries.
+
+    Silero subtracts ``2 * speech_pad`` from the longest piece before padding; giving the unpadded
+    call that much less ``max_speech_duration_s`` makes it take exactly the same decisions, so the
+    two lists pair one to one (checked).
+    """
+    common = dict(threshold=opts.threshold, min_speech_duration_ms=opts.min_speech_ms,
+                  min_silence_duration_ms=opts.min_silence_ms)
+    padded = _stamps(probs, n_samples, sample_rate, speech_pad_ms=opts.speech_pad_ms,
+                     max_speech_duration_s=opts.max_segment_s, **common)
+    bare = _stamps(probs, n_samples, sample_rate, speech_pad_ms=0,
+                   max_speech_duration_s=opts.max_segment_s - 2 * opts.speech_pad_ms / 1000, **common)
+    if len(bare) != len(padded) or any(not (ps <= bs and be <= pe) for (ps, pe), (bs, be) in zip(padded, bare)):
+        raise RuntimeError(f"silero-vad {silero_version()}: unpadded pieces ({len(bare)}) do not pair with the "
+                           f"padded ones ({len(padded)}); its padding logic changed: pin silero-vad in requirements.txt")
+    duration = n_samples / sample_rate
+    pieces = []
+    for (ps, pe), (bs, be) in zip(padded, bare):
+        start, end = max(0.0, ps / sample_rate), min(duration, pe / sample_rate)
+        if end > start:
+            pieces.append(Segment(len(pieces), round(start, 3), round(end, 3),
+                                  speech_start=round(bs / sample_rate, 3), speech_end=round(min(duration, be / sample_rate), 3)))
+    return pieces
+
+
+def runs_from_probs(probs: list[float], n_samples: int, opts: VadOptions, sample_rate: int = SAMPLE_RATE) -> list[tuple[float, float]]:
+    """Unpadded speech runs (s) separated by pauses of at least ``run_min_silence_ms``: the onset
+    table the cue times are measured against (a word after a short pause has its own onset)."""
+    stamps = _stamps(probs, n_samples, sample_rate, threshold=opts.threshold, speech_pad_ms=0,
+                     min_speech_duration_ms=opts.run_min_speech_ms, min_silence_duration_ms=opts.run_min_silence_ms)
+    return [(round(s / sample_rate, 3), round(e / sample_rate, 3)) for s, e in stamps if e > s]
+
+
+def detect(audio: np.ndarray, opts: VadOptions, sample_rate: int = SAMPLE_RATE) -> tuple[list[Segment], list[tuple[float, float]]]:
+    """(speech pieces, fine speech runs) from one pass of silero over ``audio``."""
+    if audio.size == 0:
+        return [], []
+    probs = speech_probabilities(audio, sample_rate)
+    return pieces_from_probs(probs, audio.size, opts, sample_rate), runs_from_probs(probs, audio.size, opts, sample_rate)
+
+
 def detect_speech(audio: np.ndarray, opts: VadOptions, sample_rate: int = SAMPLE_RATE) -> list[Segment]:
-    """Speech pieces (records with ``id``, ``start``, ``end`` in seconds), each at most ``max_segment_s`` long.
+    """Speech pieces (records with ``id``, ``start``, ``end`` padded and ``speech_start``/``speech_end``
+    unpadded, in seconds), each at most ``max_segment_s`` long.
 
     Silero itself cuts a long piece at its longest internal pause (>98 ms) before the limit, and
     only hard-cuts when there is none; music and silence give no piece.
     """
-    import torch
-    from silero_vad import get_speech_timestamps, load_silero_vad
-
-    if audio.size == 0:
-        return []
-    # The ONNX build of the same silero weights: identical pieces, 1.8x faster on CPU than the JIT
-    # model (686 s of audio: 5.6 s against 10.0 s, 141 pieces each).
-    model = load_silero_vad(onnx=True)
-    state = {"last": 0}
-
-    def on_progress(pct: float) -> None:
-        """A log line at each 10 % of the audio (silero calls this after every 32 ms window)."""
-        tenth = int(pct // 10) * 10
-        if tenth > state["last"]:
-            state["last"] = tenth
-            log.info("vad: %d%% of %.0f s", tenth, audio.size / sample_rate)
-
-    stamps = get_speech_timestamps(
-        torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), model,
-        threshold=opts.threshold, sampling_rate=sample_rate,
-        min_speech_duration_ms=opts.min_speech_ms, min_silence_duration_ms=opts.min_silence_ms,
-        speech_pad_ms=opts.speech_pad_ms, max_speech_duration_s=opts.max_segment_s,
-        return_seconds=False, progress_tracking_callback=on_progress)
-    duration = audio.size / sample_rate
-    pieces = []
-    for st in stamps:
-        start = max(0.0, st["start"] / sample_rate)
-        end = min(duration, st["end"] / sample_rate)
-        if end > start:
-            pieces.append(Segment(len(pieces), round(start, 3), round(end, 3)))
-    return pieces
+    return detect(audio, opts, sample_rate)[0]

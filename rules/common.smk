@@ -78,6 +78,16 @@ def local_source(wildcards):
     return [] if ep.is_url else [ep.source]
 
 
+SHOTS = config.get("shots", {})
+
+
+def fetch_video(wildcards):
+    """A URL's video stream is downloaded only when shots.enabled is true."""
+    ep = get_episode(wildcards)
+    wanted = ep.is_url and SHOTS.get("enabled", "auto") is True
+    return [episode_dir("video").format(episode=wildcards.episode)] if wanted else []
+
+
 def get_final_output():
     outputs = []
     for ep in EPISODES:

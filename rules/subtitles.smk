@@ -7,6 +7,8 @@ rule subtitles:
     input:
         fr=episode_dir("fr.json"),
         speakers=episode_dir("speakers.json"),
+        speech=episode_dir("speech.json"),
+        shots=episode_dir("shots.json"),
     output:
         **(
             {
@@ -44,6 +46,13 @@ rule subtitles:
             category="Subtitle QC",
             subcategory="{episode}",
             labels={"episode": "{episode}", "figure": "cue durations"},
+        ),
+        onsets=report(
+            episode_dir("qc/onsets.png"),
+            caption="../report/qc_onsets.rst",
+            category="Subtitle QC",
+            subcategory="{episode}",
+            labels={"episode": "{episode}", "figure": "timing vs audio"},
         ),
         timeline=report(
             episode_dir("qc/timeline.png"),

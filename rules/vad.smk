@@ -4,6 +4,7 @@ rule vad:
         info=episode_dir("audio.json"),
     output:
         segments=episode_dir("segments.json"),
+        speech=episode_dir("speech.json"),
     log:
         "logs/vad/{episode}.log",
     benchmark:

@@ -1,10 +1,11 @@
 """Snakemake script: fr.json + speakers.json -> French/Turkish .srt (+ .vtt), cues.json, qc.json, QC plots."""
 
 from altyazi.io import atomic_write_json, atomic_write_text
-from altyazi.recordfiles import read_segments, read_speakers, write_cues
+from altyazi.recordfiles import read_record_file, read_segments, read_speakers, write_cues
 from altyazi.speakers import apply_speakers
 from altyazi.stage import run_stage
 from altyazi.subtitles import build_subtitles
+from altyazi.subtitles.onsets import load_speech_runs
 from altyazi.subtitles.plots import write_report_files
 from altyazi.subtitles.verdict import verdict_line
 
@@ -13,7 +14,9 @@ def main(smk, log):
     _, segments = read_segments(smk.input.fr, "fr")
     split = apply_speakers(segments, read_speakers(smk.input.speakers))
     log.info("speakers applied: %d segment(s) with a change of speaker inside (their cues are cut there)", split)
-    result = build_subtitles(segments, dict(smk.params.options))
+    speech = load_speech_runs(smk.input.speech, segments)
+    shots = read_record_file(smk.input.shots, "shots")
+    result = build_subtitles(segments, dict(smk.params.options), speech, shots["cuts"])
     out = smk.output
     atomic_write_text(out.fr_srt, result.files["fr.srt"])
     atomic_write_text(out.tr_srt, result.files["tr.srt"])
@@ -23,7 +26,8 @@ def main(smk, log):
     write_cues(out.cues, result.cues)
     atomic_write_json(out.qc, {"episode": smk.wildcards.episode, **result.qc})
     write_report_files(result.cues, result.speech, result.qc, result.rules,
-                       {"cps": out.cps, "durations": out.durations, "timeline": out.timeline, "table": out.table},
+                       {"cps": out.cps, "durations": out.durations, "timeline": out.timeline, "table": out.table,
+                        "onsets": out.onsets},
                        smk.wildcards.episode)
     if not result.cues:
         ep = smk.wildcards.episode

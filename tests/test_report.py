@@ -21,9 +21,9 @@ NO_SPEAKERS = {"backend": "resemblyzer", "speakers": [], "segments": [], "turns"
 
 def test_plots_and_table_are_written(tmp_path):
     result = build_subtitles(read_fr_fixture(FIXTURES / "demo_fr.json"), {})
-    paths = {k: str(tmp_path / f"{k}.{'html' if k == 'table' else 'png'}") for k in ("cps", "durations", "timeline", "table")}
+    paths = {k: str(tmp_path / f"{k}.{'html' if k == 'table' else 'png'}") for k in ("cps", "durations", "timeline", "onsets", "table")}
     write_report_files(result.cues, result.speech, result.qc, result.rules, paths, "demo")
-    for key in ("cps", "durations", "timeline"):
+    for key in ("cps", "durations", "timeline", "onsets"):
         data = Path(paths[key]).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000, key
     table = Path(paths["table"]).read_text(encoding="utf-8")
@@ -44,8 +44,13 @@ def test_subtitles_rule_and_report(tmp_path):
     fr["segments"][0]["flags"].append("not_turkish")  # an ASR flag must reach cues.json, qc.json and the QC table
     (ep / "fr.json").write_text(json.dumps(fr, ensure_ascii=False), encoding="utf-8")
     (ep / "speakers.json").write_text(json.dumps(NO_SPEAKERS), encoding="utf-8")
-    for i, path in enumerate([source, ep / "source", ep / "audio.wav", ep / "audio.json", ep / "segments.json", ep / "speakers.json",
-                              ep / "tr.json", ep / "fr.json"]):
+    # the audio's speech runs (here the fixture's word spans) and no video: the vad and shots rules' files
+    runs = [{"start": w["start"], "end": w["end"]} for seg in fr["segments"] for w in seg["words"][:1]]
+    (ep / "speech.json").write_text(json.dumps({"duration": 70.0, "runs": runs}), encoding="utf-8")
+    (ep / "shots.json").write_text(json.dumps({"enabled": False, "reason": "test", "cuts": []}), encoding="utf-8")
+    upstream = [source, ep / "source", ep / "audio.wav", ep / "audio.json", ep / "segments.json", ep / "speech.json",
+                ep / "shots.json", ep / "speakers.json", ep / "tr.json", ep / "fr.json"]
+    for i, path in enumerate(upstream):
         os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
     write_sheet(tmp_path / "episodes.tsv", [("demo", str(source), "Demo")])
     proc = run_workflow(tmp_path, "--allowed-rules", "subtitles", "all",
@@ -63,11 +68,13 @@ def test_subtitles_rule_and_report(tmp_path):
     table = (ep / "qc" / "qc.html").read_text(encoding="utf-8")
     assert f"<td>cues resting on flagged ASR</td><td>{len(first)}</td>" in table and "not_turkish" in table
     assert len(json.loads((ep / "cues.json").read_text(encoding="utf-8"))["cues"]) == qc["cues"]
-    for name in ("cps.png", "durations.png", "timeline.png"):
+    for name in ("cps.png", "durations.png", "timeline.png", "onsets.png"):
         assert (ep / "qc" / name).read_bytes().startswith(PNG)
+    assert qc["timing"]["reference"] == "speech.json" and qc["timing"]["onset_error_frames"]["n"] > 0
     report = tmp_path / "report.html"
     proc = run_workflow(tmp_path, "--report", str(report), config=["subtitles={formats: [srt, vtt]}"], timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = report.read_text(encoding="utf-8", errors="replace")
-    for needle in ("Subtitle QC", "cps.png", "timeline.png", "durations.png", "qc.html", "Reading speed of each French cue"):
+    for needle in ("Subtitle QC", "cps.png", "timeline.png", "durations.png", "onsets.png", "qc.html",
+                   "Reading speed of each French cue", "measured against the audio"):
         assert needle in html, needle

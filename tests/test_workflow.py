@@ -43,8 +43,11 @@ def test_every_stage_writes_its_file(demo_run):
         assert (ep / name).exists(), name
     tr, fr = read_json(ep / "tr.json")["segments"], read_json(ep / "fr.json")["segments"]
     assert [(s["id"], s["start"], s["end"]) for s in tr] == [(s["id"], s["start"], s["end"]) for s in fr]
-    for kind in ("segments", "tr", "fr", "cues"):  # every file between stages validates against its schema
+    for kind in ("segments", "tr", "fr", "cues", "speech", "shots"):  # every file between stages validates against its schema
         read_record_file(ep / f"{kind}.json", kind)
+    assert all(s["speech_start"] >= s["start"] and s["speech_end"] <= s["end"] for s in tr)  # unpadded inside padded
+    assert not read_json(ep / "shots.json")["enabled"]  # a WAV source: no video, no cut
+    assert (ep / "qc" / "onsets.png").is_file()
     cues = list(srt.parse((ep / "demo.fr.srt").read_text(encoding="utf-8")))
     assert cues and all(c.content.strip() for c in cues)
     assert all(a.end <= b.start for a, b in zip(cues, cues[1:]))

@@ -35,7 +35,7 @@ log = get_logger("bench")
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ALTYAZI_SHARED", ROOT.parent / "shared"))
 EPISODE = "bench"
-STAGES = ("download", "audio", "vad", "asr", "translate", "subtitles")
+STAGES = ("download", "audio", "vad", "shots", "asr", "translate", "subtitles")
 BARE_MODES = ("sequential", "sequential_vad", "batched")
 STABLE = ("--rerun-triggers", "mtime", "input")
 

@@ -15,9 +15,12 @@ from typing import Any
 from ..log import get_logger
 from ..records import Cue, Segment
 from .cues import build_pieces
+from .onsets import SpeechRuns, align_to_audio
 from .qc import qc_report, speech_intervals
 from .rules import SubtitleRules
+from .shotsnap import snap_to_shots
 from .timing import time_cues
+from .timingqc import timing_qc
 from .verdict import verdict_line
 from .writers import compose_srt, compose_vtt, to_subtitles
 
@@ -34,17 +37,37 @@ class Subtitles:
     qc: dict[str, Any]
     rules: SubtitleRules
     speech: list[tuple[float, float]]   # speech intervals (s) the QC measured against
+    audio_speech: SpeechRuns | None = None  # speech found in the audio (speech.json), cue times set on it
+    cuts: list[float] | None = None     # shot changes (s) the cues were snapped to
 
 
-def build_cues(segments: list[Segment], rules: SubtitleRules) -> list[Cue]:
-    """Timed, flagged cues from translated segments, in time order."""
-    return time_cues(build_pieces(segments, rules), rules)
+def build_cues(segments: list[Segment], rules: SubtitleRules, speech: SpeechRuns | None = None,
+               cuts: list[float] | None = None) -> list[Cue]:
+    """Timed, flagged cues from translated segments, in time order.
+
+    With ``speech`` (and ``rules.timing_reference == "audio"``) word starts/ends after a pause are
+    first moved onto the audio's speech boundaries (:mod:`.onsets`); with ``cuts`` the timed cues
+    then follow the shot-change rules (:mod:`.shotsnap`).
+    """
+    if speech and rules.timing_reference == "audio":
+        segments, stats = align_to_audio(segments, speech)
+        log.info("word times on the audio (%s): %d starts and %d ends moved, %d and %d without an audio boundary near",
+                 speech.source, stats["starts_moved"], stats["ends_moved"], stats["starts_kept"], stats["ends_kept"])
+    cues = time_cues(build_pieces(segments, rules), rules)
+    if cuts and rules.shot_snap_frames > 0:
+        snap_to_shots(cues, cuts, rules)
+    return cues
 
 
-def build_subtitles(segments: list[Segment], options: dict[str, Any] | None) -> Subtitles:
-    """Cues, SubRip (and WebVTT when ``options['formats']`` has vtt) texts and the QC figures."""
+def build_subtitles(segments: list[Segment], options: dict[str, Any] | None, speech: SpeechRuns | None = None,
+                    cuts: list[float] | None = None) -> Subtitles:
+    """Cues, SubRip (and WebVTT when ``options['formats']`` has vtt) texts and the QC figures.
+
+    ``speech``: the audio's speech runs (speech.json, :func:`.onsets.load_speech_runs`); ``cuts``:
+    shot changes in seconds (shots.json).
+    """
     rules = SubtitleRules.from_config(options)
-    cues = build_cues(segments, rules)
+    cues = build_cues(segments, rules, speech, cuts)
     files = {}
     for lang in ("fr", "tr"):
         subs = to_subtitles(cues, lang)
@@ -52,7 +75,8 @@ def build_subtitles(segments: list[Segment], options: dict[str, Any] | None) -> 
         if "vtt" in rules.formats:
             files[f"{lang}.vtt"] = compose_vtt(subs)
     qc = qc_report(cues, segments, rules)
+    qc["timing"] = timing_qc([c for c in cues if c.text], speech, cuts, rules)
     flagged = {f: sum(f in c.flags for c in cues) for f in sorted({f for c in cues for f in c.flags})}
     log.info("%d cues from %d segments; flags: %s; unflagged violations: %d; %s",
              len(cues), len(segments), flagged or "none", qc["unflagged_violations"], verdict_line(qc))
-    return Subtitles(cues, files, qc, rules, speech_intervals(segments, rules.speech_merge_gap_s))
+    return Subtitles(cues, files, qc, rules, speech_intervals(segments, rules.speech_merge_gap_s), speech, cuts)

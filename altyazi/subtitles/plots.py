@@ -123,6 +123,56 @@ def plot_timeline(cues: list[Cue], speech: list[tuple[float, float]], path: str,
     plt.close(fig)
 
 
+def plot_onsets(timing: dict[str, Any], rules: SubtitleRules, path: str, title: str = "") -> None:
+    """Histograms (frames) of in-time and out-time errors against the audio's speech boundaries
+    (qc.json ``timing``), with the +/- max_start_offset_frames limits marked."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    limit = rules.max_start_offset_frames
+    for ax, key, what in ((axes[0], "onset_errors", "in-time - speech onset"), (axes[1], "offset_errors", "out-time - speech offset")):
+        errs = [e for e in timing.get(key) or [] if e is not None]
+        lo = min([-limit - 3] + [int(e) - 1 for e in errs])
+        hi = max([limit + 3] + [int(e) + 2 for e in errs])
+        ax.hist(errs, bins=[x - 0.5 for x in range(max(lo, -26), min(hi, 26) + 1)], color="#4c72b0", edgecolor="white")
+        for x in (-limit, limit):
+            ax.axvline(x, color="#c44e52", ls="--")
+        ax.set_xlabel(f"{what} (frames at {rules.fps:g} fps; clipped at +/-25)")
+        _count_axis(ax)
+        d = timing.get("onset_error_frames" if key == "onset_errors" else "offset_error_frames") or {}
+        ax.set_title(f"{len(errs)} cues: median {d.get('p50')}, |p90| {d.get('p90_abs')}")
+    if timing.get("reference") in (None, "none"):
+        fig.text(0.5, 0.5, "no speech.json: times not measured against the audio", ha="center")
+    fig.suptitle(f"{title} cue timing against the audio (dashed: +/-{limit} frames)".strip())
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _timing_rows(qc: dict[str, Any]) -> list[tuple]:
+    """QC table rows of qc.json's ``timing`` block (audio-measured in/out-times, shot changes)."""
+    t = qc.get("timing")
+    if not t:
+        return []
+    rows = []
+    if "onset_error_frames" in t:
+        for key, what in (("onset_error_frames", "in-time - audio onset (frames)"),
+                          ("offset_error_frames", "out-time - audio offset (frames)")):
+            d = t[key]
+            rows.append((what, d["n"], "", f"median {d['p50']}, |p90| {d['p90_abs']}, min {d['min']}, max {d['max']}; "
+                         f"unmeasured {d['unmeasured']}"))
+        for key, what in (("early_starts", f"starts > {t['limit_frames']} frames before the audio onset"),
+                          ("late_starts", f"starts > {t['limit_frames']} frames after the audio onset"),
+                          ("late_ends", "ends > max_end_after_speech_s after the audio offset, not chained"),
+                          ("ends_before_speech_end", f"ends > {t['limit_frames']} frames before the audio offset")):
+            d = dict(t[key])
+            rows.append((what, d.pop("count"), "", ", ".join(f"{k} {v}" for k, v in d.items())))
+    s = t["shots"]
+    rows.append(("shot changes / cues crossing one", s["cuts"], s["cues_crossing"],
+                 f"{s['cues_crossing_near']} within shot_snap_frames of an end ({s['cues_crossing_near_unflagged']} unflagged), "
+                 f"{s['cues_moved_to_shot_change']} moved to a shot change"))
+    return rows
+
+
 def qc_table_html(qc: dict[str, Any], episode: str) -> str:
     """A standalone HTML page with the QC figures of one episode as a table."""
     esc = html.escape
@@ -140,6 +190,7 @@ def qc_table_html(qc: dict[str, Any], episode: str) -> str:
                  f"{qc['cps']['min']} / {qc['cps']['median']} / {qc['cps']['max']}"))
     rows.append(("duration (s) min/median/max", "", "",
                  f"{qc['duration_s']['min']} / {qc['duration_s']['median']} / {qc['duration_s']['max']}"))
+    rows += _timing_rows(qc)
     verdict = qc["verdict"]
     body = "\n".join(f"<tr><td>{esc(str(a))}</td><td>{esc(str(b))}</td><td>{esc(str(c))}</td><td>{esc(str(d))}</td></tr>"
                      for a, b, c, d in rows)
@@ -164,12 +215,14 @@ td,th{{border:1px solid #bbb;padding:3px 8px;text-align:left}} th{{background:#e
 
 def write_report_files(cues: list[Cue], speech: list[tuple[float, float]], qc: dict[str, Any],
                        rules: SubtitleRules, paths: dict[str, str], episode: str) -> None:
-    """Write the figures and the table named in ``paths`` (keys: cps, durations, timeline, table)."""
+    """Write the figures and the table named in ``paths`` (keys: cps, durations, timeline, onsets, table)."""
     if "cps" in paths:
         plot_cps(cues, rules, paths["cps"], episode)
     if "durations" in paths:
         plot_durations(cues, rules, paths["durations"], episode)
     if "timeline" in paths:
         plot_timeline(cues, speech, paths["timeline"], title=episode)
+    if "onsets" in paths:
+        plot_onsets(qc.get("timing") or {}, rules, paths["onsets"], episode)
     if "table" in paths:
         atomic_write_text(paths["table"], qc_table_html(qc, episode))

@@ -32,6 +32,8 @@ class SubtitleRules:
     min_fragment_chars: int = 12         # French shorter than this is a fragment worth merging
     speech_merge_gap_s: float = 0.3      # word gaps up to this count as continuous speech (QC)
     formats: tuple[str, ...] = ("srt",)
+    timing_reference: str = "audio"      # audio: word times corrected on speech.json's runs; asr: as the ASR gave them
+    shot_snap_frames: int = 12           # a cue starting/ending this close to a shot change snaps to it
 
     @classmethod
     def from_config(cls, opts: dict[str, Any] | None) -> "SubtitleRules":
@@ -46,6 +48,8 @@ class SubtitleRules:
             bad = sorted(set(opts["formats"]) - {"srt", "vtt"})
             if bad:
                 raise ConfigError(f"subtitles.formats: unsupported {bad}; use srt and/or vtt")
+        if opts.get("timing_reference", "audio") not in ("audio", "asr"):
+            raise ConfigError(f"subtitles.timing_reference: {opts['timing_reference']!r}; use audio or asr")
         rules = cls(**opts)
         if rules.min_duration_s >= rules.max_duration_s:
             raise ConfigError(f"subtitles: min_duration_s ({rules.min_duration_s}) must be below "
