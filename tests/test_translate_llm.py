@@ -161,5 +161,5 @@ def test_gemma_demo_lines_come_out_french_with_names(gemma, tmp_path):
     names = {0: ["Seher", "Kiraz"], 1: ["Yaman"], 2: ["Adalet"]}
     kept = [n for i, ns in names.items() for n in ns if n in out[i].translation]
     for i, ns in names.items():   # a lost name is never silent: it is flagged
-        assert all(n in out[i].translation or f"name_missing:{n}" in out[i]["flags"] for n in ns)
+        assert all(n in out[i].translation or f"name_missing:{n}" in out[i].flags for n in ns)
     assert len(kept) >= 3, out
