@@ -43,7 +43,7 @@ MUTATIONS = [
              "if len(order) < count - 1:", ("tests/test_translate.py", "tests/test_mutations.py")),
     # more, of the kind a tired maintainer writes
     Mutation("timing-late-start-one-frame-more", "altyazi/subtitles/timing.py",
-             "> rules.max_start_offset_frames * fr + EPS", "> (rules.max_start_offset_frames + 1) * fr + EPS",
+             "> rules.max_start_offset_frames * frame + EPS", "> (rules.max_start_offset_frames + 1) * frame + EPS",
              ("tests/test_mutations.py", "tests/test_cues.py", "tests/test_qc.py")),
     Mutation("timing-chain-to-turkish-only", "altyazi/subtitles/timing.py",
              "shows_next = i + 1 < len(cues) and bool(cues[i + 1].text)", "shows_next = i + 1 < len(cues)",
