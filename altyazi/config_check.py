@@ -8,6 +8,7 @@ they mistyped nor what to type instead; these do, one line per problem.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from typing import Any
 
@@ -91,3 +92,19 @@ def check_config(config: dict, schema: dict) -> None:
         lines = list(dict.fromkeys(describe_error(e, schema) for e in errors))
         raise ConfigError("\n".join(lines), hint="Fix config.yaml or the --config override "
                           "(schemas/config.schema.yaml describes every key).")
+
+
+@functools.lru_cache(maxsize=1)
+def _config_schema_file() -> dict:
+    from .resources import resource
+
+    return load_yaml_file(resource("schemas", "config.schema.yaml"))
+
+
+def check_block(name: str, options: dict) -> None:
+    """Validate one block of config.yaml (``subtitles``, ``speakers``) against its part of
+    schemas/config.schema.yaml, the one statement of its keys, types, ranges and choices: the stage
+    code that builds its options from the block (also from a test or a tool) validates through here
+    rather than with rules of its own. Raises :class:`ConfigError` naming ``name.key``."""
+    block = _config_schema_file()["properties"][name]
+    check_config({name: options}, {"type": "object", "properties": {name: block}})

@@ -11,7 +11,7 @@ from .audio import probe_streams
 from .diskspace import disk_full_error
 from .episodes import describe_local_source, is_url
 from .errors import DownloadError, MediaError, NoAudioError
-from .log import get_logger
+from .log import EveryTenth, get_logger
 
 log = get_logger("download")
 
@@ -66,15 +66,14 @@ def link_local(source: str | Path, dest: str | Path) -> Path:
 
 
 def _progress_hook(logger):
-    state = {"last": -10}
+    tenths = EveryTenth(from_zero=True)
 
     def hook(d: dict) -> None:
         if d.get("status") == "downloading":
             total = d.get("total_bytes") or d.get("total_bytes_estimate")
             if total:
                 pct = int(100 * d.get("downloaded_bytes", 0) / total)
-                if pct >= state["last"] + 10:
-                    state["last"] = pct
+                if tenths.tick(d.get("downloaded_bytes", 0), total) is not None:
                     logger.info("downloading: %d%% of %.1f MB", pct, total / 1e6)
         elif d.get("status") == "finished":
             logger.info("download finished: %.1f MB", (d.get("total_bytes") or d.get("downloaded_bytes") or 0) / 1e6)

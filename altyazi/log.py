@@ -76,6 +76,24 @@ def setup_logging(log_file: str | os.PathLike | None = None, debug: bool | None 
     return root
 
 
+class EveryTenth:
+    """The one progress throttle of the log files: a line each time a count enters a new tenth of
+    its total. :meth:`tick` returns that tenth as a percentage (10, 20, ... 100; with ``from_zero``
+    also 0 at the first call) or None when the line would repeat the last one's tenth."""
+
+    def __init__(self, from_zero: bool = False):
+        self._last = -1 if from_zero else 0
+
+    def tick(self, done: float, total: float | None) -> int | None:
+        if not total:
+            return None
+        tenth = min(10, int(10 * done // total))
+        if tenth <= self._last:
+            return None
+        self._last = tenth
+        return 10 * tenth
+
+
 def progress(items: Iterable[T], total: int | None = None, description: str = "working",
              logger: logging.Logger | None = None) -> Iterator[T]:
     """Iterate with a progress bar on a terminal; in log files, a line every ~10 %."""
@@ -102,10 +120,10 @@ def progress(items: Iterable[T], total: int | None = None, description: str = "w
                 yield item
                 bar.advance(task)
         return
-    step = max(1, (total or 10) // 10)
+    tenths = EveryTenth()
     for i, item in enumerate(items, 1):
         yield item
-        if total and (i % step == 0 or i == total):
+        if tenths.tick(i, total) is not None:
             logger.info("%s: %d/%d (%d%%)", description, i, total, 100 * i // total)
 
 

@@ -16,26 +16,25 @@ def normalize_turkish(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
-    """Corpus WER (jiwer) after :func:`normalize_turkish`; empty references are skipped."""
+def _corpus_rate(measure: str, references: list[str], hypotheses: list[str]) -> float:
+    """jiwer's corpus ``wer`` or ``cer`` after :func:`normalize_turkish`; empty references are skipped."""
     import jiwer
 
     pairs = [(normalize_turkish(r), normalize_turkish(h)) for r, h in zip(references, hypotheses)]
     pairs = [(r, h) for r, h in pairs if r]
     if not pairs:
         return 0.0
-    return float(jiwer.wer([r for r, _ in pairs], [h for _, h in pairs]))
+    return float(getattr(jiwer, measure)([r for r, _ in pairs], [h for _, h in pairs]))
+
+
+def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
+    """Corpus WER (jiwer) after :func:`normalize_turkish`; empty references are skipped."""
+    return _corpus_rate("wer", references, hypotheses)
 
 
 def char_error_rate(references: list[str], hypotheses: list[str]) -> float:
     """Corpus CER (jiwer) after :func:`normalize_turkish`; empty references are skipped."""
-    import jiwer
-
-    pairs = [(normalize_turkish(r), normalize_turkish(h)) for r, h in zip(references, hypotheses)]
-    pairs = [(r, h) for r, h in pairs if r]
-    if not pairs:
-        return 0.0
-    return float(jiwer.cer([r for r, _ in pairs], [h for _, h in pairs]))
+    return _corpus_rate("cer", references, hypotheses)
 
 
 def text_in_span(segments: list[dict], start: float, end: float) -> str:

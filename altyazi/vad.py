@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio import SAMPLE_RATE
-from .log import get_logger
+from .log import EveryTenth, get_logger
 from .records import Segment
 
 log = get_logger("vad")
@@ -50,16 +50,15 @@ def speech_probabilities(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> l
     model = load_silero_vad(onnx=True)
     model.reset_states()
     wave = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    probs, last = [], 0
+    probs, tenths = [], EveryTenth()
     with torch.no_grad():
         for k in range(0, wave.numel(), WINDOW):
             chunk = wave[k:k + WINDOW]
             if chunk.numel() < WINDOW:
                 chunk = torch.nn.functional.pad(chunk, (0, WINDOW - chunk.numel()))
             probs.append(model(chunk, sample_rate).item())
-            tenth = int(100 * min(k + WINDOW, wave.numel()) / wave.numel() // 10) * 10
-            if tenth > last:  # a log line at each 10 % of the audio
-                last = tenth
+            tenth = tenths.tick(min(k + WINDOW, wave.numel()), wave.numel())
+            if tenth is not None:  # a log line at each 10 % of the audio
                 log.info("vad: %d%% of %.0f s", tenth, audio.size / sample_rate)
     return probs
 

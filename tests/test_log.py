@@ -130,3 +130,12 @@ def test_gpu_rule_reports_peak_vram(tmp_path, monkeypatch):
     job.resources = SimpleNamespace(gpu=0)                  # a CPU rule never touches NVML
     run_stage("vad", job, lambda s, log: None)
     assert "VRAM" not in (tmp_path / "stage.log").read_text().splitlines()[-1]
+
+
+def test_every_tenth_gives_one_line_per_new_tenth_even_on_uneven_jumps():
+    tenths = altlog.EveryTenth()
+    # batches of uneven size (voxtral's clips, VAD windows): a jump over two tenths gives one line
+    assert [tenths.tick(done, 40) for done in (3, 4, 13, 14, 39, 40)] == [None, 10, 30, None, 90, 100]
+    assert tenths.tick(40, 40) is None and tenths.tick(5, None) is None
+    start = altlog.EveryTenth(from_zero=True)  # a download logs its 0 % too
+    assert [start.tick(b, 1000) for b in (0, 50, 100)] == [0, None, 10]

@@ -219,13 +219,7 @@ def test_the_prompt_shows_exactly_context_lines_previous_lines(tmp_path):
 
     from altyazi.translate import translate_segments
 
-    convs = []
-
-    class Recording(FakeChatLLM):
-        def chat(self, conversations, max_new_tokens):
-            convs.extend(conversations)
-            return super().chat(conversations, max_new_tokens)
-
-    translate_segments(segments(8, gap_every=4), settings(tmp_path, context_lines=2), llm=Recording(good))
-    second = convs[1][-1]["content"]
+    llm = FakeChatLLM(good)
+    translate_segments(segments(8, gap_every=4), settings(tmp_path, context_lines=2), llm=llm)
+    second = llm.conversations[1][-1]["content"]
     assert fr("Satır 2 Yaman") in second and fr("Satır 3 Yaman") in second and fr("Satır 1 Yaman") not in second

@@ -116,6 +116,23 @@ def test_rules_from_config():
         SubtitleRules.from_config({"formats": ["ass"]})
     with pytest.raises(ConfigError, match="min_duration_s"):
         SubtitleRules.from_config({"min_duration_s": 8.0})
+    # the schema is the one validation: its ranges and types hold here too (a test or a tool is no exception)
+    with pytest.raises(ConfigError, match="subtitles.max_line_chars"):
+        SubtitleRules.from_config({"max_line_chars": 5})
+    with pytest.raises(ConfigError, match="subtitles.timing_reference"):
+        SubtitleRules.from_config({"timing_reference": "video"})
+    assert SubtitleRules.from_config({"formats": ("vtt",)}).formats == ("vtt",)
+
+
+def test_every_subtitle_rule_is_a_schema_key_and_back():
+    from dataclasses import fields
+
+    from altyazi.config_check import _config_schema_file
+    from altyazi.speakers import SpeakerOptions
+
+    props = _config_schema_file()["properties"]
+    assert set(props["subtitles"]["properties"]) == {f.name for f in fields(SubtitleRules)}
+    assert set(props["speakers"]["properties"]) == {f.name for f in fields(SpeakerOptions)}
 
 
 def test_small_gap_left_open_is_a_violation_unless_flagged():

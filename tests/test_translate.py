@@ -32,7 +32,8 @@ class Killed(Exception):
 
 class FakeChatLLM:
     """Scripted chat model: ``behave(lines, strict, call)`` returns the reply for the numbered Turkish
-    ``lines`` of one conversation. It records every batch it was asked."""
+    ``lines`` of one conversation. It records every batch it was asked (``asked``) and every
+    conversation it was given (``conversations``: what the prompts showed)."""
 
     is_chat = True
     model_ref = "fake-chat"
@@ -40,9 +41,11 @@ class FakeChatLLM:
     def __init__(self, behave, kill_after: int | None = None, batch_size: int = 4):
         self.behave, self.kill_after, self.batch_size = behave, kill_after, batch_size
         self.asked: list[list[str]] = []
+        self.conversations: list[list[dict]] = []
         self.new_tokens, self.gen_seconds = 0, 0.0
 
     def chat(self, conversations, max_new_tokens):
+        self.conversations.extend(conversations)
         replies = []
         for conv in conversations:
             if self.kill_after is not None and len(self.asked) >= self.kill_after:
@@ -201,21 +204,15 @@ def test_streams_batch_several_conversations_per_call(tmp_path):
 
 
 def test_prompt_carries_context_lookahead_summary_and_only_relevant_terms(tmp_path):
-    convs = []
-
-    class Recording(FakeChatLLM):
-        def chat(self, conversations, max_new_tokens):
-            convs.extend(conversations)
-            return super().chat(conversations, max_new_tokens)
-
     def behave(lines, strict, call):  # every call reports the pair, even where Seher is not in sight
         return good(lines, strict, call) + f"\nSUMMARY: summary after call {call}\nADDRESS: Seher -> Yaman: vous"
 
     segs = segments(12, gap_every=4)
     segs[5].text = "Seher Hanım, Yaman Bey geldi."
     segs[9].text = "Seher, Yaman nerede?"
-    translate_segments(segs, settings(tmp_path), llm=Recording(behave))
-    first, second, third = (c[-1]["content"] for c in convs[:3])
+    llm = FakeChatLLM(behave)
+    translate_segments(segs, settings(tmp_path), llm=llm)
+    first, second, third = (c[-1]["content"] for c in llm.conversations[:3])
     assert "Following lines" in first and "Satır 4 Yaman" in first          # look-ahead
     assert "Previous lines" in second and f"-> {fr('Satır 3 Yaman')}" in second  # context with translation
     assert "Story so far: summary after call 1" in second

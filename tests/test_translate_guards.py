@@ -96,21 +96,15 @@ def test_untranslated_line_is_the_turkish_without_french_typography(tmp_path):
 def test_rejected_or_retried_lines_never_become_context(tmp_path):
     """Batch 1's reply loops on its 2nd line: retried, accepted on the strict re-ask. Its lines
     must not appear as translated context (nor its summary) in batch 2's prompt."""
-    convs = []
-
-    class Recording(FakeChatLLM):
-        def chat(self, conversations, max_new_tokens):
-            convs.extend(c[-1]["content"] for c in conversations)
-            return super().chat(conversations, max_new_tokens)
-
     def behave(lines, strict, call):
         if lines[0] == "Satır 0 Yaman" and not strict:
             return "1. C'est la ligne 0, pour Yaman.\n2. Tu mûmûmûmûmûmûmûmûmûmûmûmûmû\nSUMMARY: bad"
         return good(lines, strict, call) + f"\nSUMMARY: summary {call}"
 
     segs = segments(4, gap_every=2)
-    out, summary = translate_segments(segs, settings(tmp_path, batch_lines=2, context_lines=2),
-                                      llm=Recording(behave))
+    llm = FakeChatLLM(behave)
+    out, summary = translate_segments(segs, settings(tmp_path, batch_lines=2, context_lines=2), llm=llm)
+    convs = [c[-1]["content"] for c in llm.conversations]
     assert [s.translation for s in out] == [fr(s.text) for s in segs]
     assert "line 2: character loop" in convs[1] and "previous answer was rejected" in convs[1]
     third = convs[2]

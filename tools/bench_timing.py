@@ -178,7 +178,7 @@ def score(cues: list[dict], truth: dict, cut_s: list[float] | None = None, snap_
 
 def run_pipeline(workdir: Path, mp4: Path) -> Path:
     """The workflow (offline profile) up to tr.json, speech.json and shots.json; returns the episode folder."""
-    from tools.bench import run_workflow
+    from tools.bench_workflow import run_workflow
 
     (workdir / "episodes.tsv").write_text(f"episode\tsource\ttitle\n{EPISODE}\t{mp4}\ttiming benchmark\n", encoding="utf-8")
     ep = workdir / "results" / EPISODE
@@ -252,7 +252,7 @@ def shot_detection(ep: Path, truth: dict) -> dict:
 
 
 def run_timing_bench(workdir: Path, clips_dir: Path, skip_bare: bool = False) -> dict:
-    from tools.bench import accuracy
+    from tools.bench_report import accuracy
 
     mp4, truth = build_timing_episode(workdir, clips_dir)
     ep = run_pipeline(workdir, mp4)
@@ -274,7 +274,7 @@ def run_timing_bench(workdir: Path, clips_dir: Path, skip_bare: bool = False) ->
 
 def render_markdown(r: dict) -> str:
     """The side-by-side table of :func:`run_timing_bench`'s results."""
-    from tools.bench import fmt
+    from tools.bench_report import fmt
 
     ep = r["episode"]
     lines = ["## Cue timing against known onsets", "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zlib
 
+from ..language import classify
 from ..metrics import normalize_turkish
 
 # Phrases Whisper-family models (and Voxtral, trained on similar subtitles) emit on non-speech.
@@ -35,18 +36,6 @@ _SUFFIX = re.compile(r"(iyor|ıyor|uyor|üyor|yor|mış|miş|muş|müş|acak|ece
                      r"lar|ler|dan|den|tan|ten|nın|nin|nun|nün|ım|im|um|üm|sın|sin|sun|sün|mak|mek|dı|di|du|dü|"
                      r"tı|ti|tu|tü|ya|ye|yı|yi|yu|yü|da|de|ta|te|la|le)$")
 _WEB = re.compile(r"www\.|\.(com|org|net)\b")
-_langid = None
-
-
-def _classify(text: str) -> tuple[str, float]:
-    global _langid
-    if _langid is None:
-        from langid.langid import LanguageIdentifier, model
-
-        _langid = LanguageIdentifier.from_modelstring(model, norm_probs=True)
-        _langid.set_languages(list(LANGID_SET))
-    lang, prob = _langid.classify(text)
-    return lang, float(prob)
 
 
 def looks_turkish(text: str) -> bool:
@@ -70,7 +59,7 @@ def looks_turkish(text: str) -> bool:
         return True  # too short to judge: keep it
     if sum(bool(_SUFFIX.search(w)) for w in words) >= max(2, len(words) / 2):
         return True  # agglutinative endings on most words
-    lang, _ = _classify(text)
+    lang, _ = classify(text, LANGID_SET)
     return lang in ("tr", "az")
 
 
@@ -93,11 +82,17 @@ def repetition(text: str, max_n: int = 4) -> str | None:
                 j += n
             if count >= need:
                 return f"the {n}-gram {' '.join(gram)!r} repeated {count} times"
+    return compresses_too_well(text, min_bytes=60, limit=2.4)
+
+
+def compresses_too_well(text: str, min_bytes: int, limit: float) -> str | None:
+    """Why ``text`` looks like a loop ("compression ratio R > limit") when zlib compresses it (at least
+    ``min_bytes`` of UTF-8) more than ``limit`` times, else None: repeated text compresses, speech does not."""
     raw = text.encode("utf-8")
-    if len(raw) >= 60:
+    if len(raw) >= min_bytes:
         ratio = len(raw) / len(zlib.compress(raw))
-        if ratio > 2.4:
-            return f"compression ratio {ratio:.1f} > 2.4"
+        if ratio > limit:
+            return f"compression ratio {ratio:.1f} > {limit:.1f}"
     return None
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
-from ..log import get_logger
+from ..log import EveryTenth, get_logger
 from .base import SAMPLE_RATE, Piece, Transcript
 from .packing import pack_pieces, window_audio, words_to_pieces
 
@@ -137,12 +137,11 @@ class VoxtralBackend:
 
         order = sorted(range(len(clips)), key=lambda i: clips[i].size)
         sizer = BatchSizer(self.batch_size, self.name)
-        done = [0]
+        done, tenths = [0], EveryTenth()
 
         def run(idx: list[int]) -> list[str]:
             texts = self._generate([clips[i] for i in idx], looser)
-            step = max(1, len(clips) // 10)
-            if (done[0] + len(idx)) // step != done[0] // step or done[0] + len(idx) == len(clips):
+            if tenths.tick(done[0] + len(idx), len(clips)) is not None:
                 log.info("asr %s (%s): %d/%d", what, self.name, done[0] + len(idx), len(clips))
             done[0] += len(idx)
             return texts

@@ -10,12 +10,12 @@ a piece, ``Word.speaker`` per word, so that a cue can be cut at the change.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..config_check import check_block
 from ..log import get_logger
 from ..records import Segment
 from .cluster import Part
@@ -42,12 +42,9 @@ class SpeakerOptions:
 
     @classmethod
     def from_config(cls, opts: dict[str, Any] | None) -> SpeakerOptions:
+        """Build from the ``speakers:`` config block, validated against its schema (a :class:`ConfigError` if bad)."""
         opts = dict(opts or {})
-        unknown = sorted(set(opts) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ConfigError(f"speakers: unknown option(s) {unknown}")
-        if opts.get("backend", "resemblyzer") not in ("resemblyzer", "pyannote"):
-            raise ConfigError(f"speakers.backend: {opts['backend']!r} is not resemblyzer or pyannote")
+        check_block("speakers", opts)
         return cls(**opts)
 
 

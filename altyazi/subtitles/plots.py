@@ -24,9 +24,11 @@ def _pyplot():
 
 
 def _save(fig, path: str) -> None:
+    """Write the figure atomically, then free it (pyplot keeps every open figure)."""
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     fig.clf()
+    _pyplot().close(fig)
 
 
 def _count_axis(ax) -> None:
@@ -36,38 +38,38 @@ def _count_axis(ax) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def plot_cps(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") -> None:
-    """Histogram of reading speed (characters per second) with the max_cps limit marked."""
-    plt = _pyplot()
-    cps = [display_chars(c.text) / (c.end - c.start) for c in cues if c.text and c.end > c.start]
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    top = max([rules.max_cps + 3] + cps)
-    ax.hist(cps, bins=[x * 1.0 for x in range(0, int(top) + 2)], color="#4c72b0", edgecolor="white")
-    ax.axvline(rules.max_cps, color="#c44e52", ls="--", label=f"limit {rules.max_cps:g} cps")
-    ax.set_xlabel("reading speed (characters per second, spaces and punctuation counted)")
+def _limit_histogram(values: list[float], bins: list[float], colour: str, limits: list[tuple[float, str, str]],
+                     xlabel: str, title: str, path: str) -> None:
+    """A histogram of cue values with the rules' limits as dashed lines ((x, colour, label) each)."""
+    fig, ax = _pyplot().subplots(figsize=(6, 3.2))
+    ax.hist(values, bins=bins, color=colour, edgecolor="white")
+    for x, line_colour, label in limits:
+        ax.axvline(x, color=line_colour, ls="--", label=label)
+    ax.set_xlabel(xlabel)
     _count_axis(ax)
-    ax.set_title(f"{title} reading speed ({len(cps)} cues)".strip())
+    ax.set_title(title.strip())
     ax.legend(loc="best", framealpha=0.9)
     _save(fig, path)
-    plt.close(fig)
+
+
+def plot_cps(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") -> None:
+    """Histogram of reading speed (characters per second) with the max_cps limit marked."""
+    cps = [display_chars(c.text) / (c.end - c.start) for c in cues if c.text and c.end > c.start]
+    top = max([rules.max_cps + 3] + cps)
+    _limit_histogram(cps, [x * 1.0 for x in range(0, int(top) + 2)], "#4c72b0",
+                     [(rules.max_cps, "#c44e52", f"limit {rules.max_cps:g} cps")],
+                     "reading speed (characters per second, spaces and punctuation counted)",
+                     f"{title} reading speed ({len(cps)} cues)", path)
 
 
 def plot_durations(cues: list[Cue], rules: SubtitleRules, path: str, title: str = "") -> None:
     """Histogram of cue durations (s) with the min/max duration limits marked."""
-    plt = _pyplot()
     durs = [c.end - c.start for c in cues if c.text]
-    fig, ax = plt.subplots(figsize=(6, 3.2))
     top = max([rules.max_duration_s + 1] + durs)
-    bins = [i * 0.25 for i in range(int(top / 0.25) + 2)]
-    ax.hist(durs, bins=bins, color="#55a868", edgecolor="white")
-    ax.axvline(rules.min_duration_s, color="#c44e52", ls="--", label=f"min {rules.min_duration_s:.2f} s")
-    ax.axvline(rules.max_duration_s, color="#8172b2", ls="--", label=f"max {rules.max_duration_s:g} s")
-    ax.set_xlabel("cue duration (s)")
-    _count_axis(ax)
-    ax.set_title(f"{title} cue durations ({len(durs)} cues)".strip())
-    ax.legend(loc="best", framealpha=0.9)
-    _save(fig, path)
-    plt.close(fig)
+    _limit_histogram(durs, [i * 0.25 for i in range(int(top / 0.25) + 2)], "#55a868",
+                     [(rules.min_duration_s, "#c44e52", f"min {rules.min_duration_s:.2f} s"),
+                      (rules.max_duration_s, "#8172b2", f"max {rules.max_duration_s:g} s")],
+                     "cue duration (s)", f"{title} cue durations ({len(durs)} cues)", path)
 
 
 NO_SPEAKER = "#55a868"
@@ -120,7 +122,6 @@ def plot_timeline(cues: list[Cue], speech: list[tuple[float, float]], path: str,
         axes[0][0].legend(handles=handles, loc="upper right", ncol=min(6, len(handles)), fontsize=7, framealpha=0.8)
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
 
 
 def plot_onsets(timing: dict[str, Any], rules: SubtitleRules, path: str, title: str = "") -> None:
@@ -145,7 +146,6 @@ def plot_onsets(timing: dict[str, Any], rules: SubtitleRules, path: str, title: 
     fig.suptitle(f"{title} cue timing against the audio (dashed: +/-{limit} frames)".strip())
     fig.tight_layout()
     _save(fig, path)
-    plt.close(fig)
 
 
 def _timing_rows(qc: dict[str, Any]) -> list[tuple]:

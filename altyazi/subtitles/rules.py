@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..config_check import check_block
 from ..errors import ConfigError
 
 
@@ -37,19 +38,14 @@ class SubtitleRules:
 
     @classmethod
     def from_config(cls, opts: dict[str, Any] | None) -> "SubtitleRules":
-        """Build from the ``subtitles:`` config block; unknown keys are a :class:`ConfigError`."""
+        """Build from the ``subtitles:`` config block, validated against its schema
+        (schemas/config.schema.yaml: keys, types, ranges, choices); a bad block is a :class:`ConfigError`."""
         opts = dict(opts or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(opts) - known)
-        if unknown:
-            raise ConfigError(f"subtitles: unknown option(s) {unknown}; allowed: {sorted(known)}")
+        if isinstance(opts.get("formats"), tuple):
+            opts["formats"] = list(opts["formats"])  # a tuple of formats is the schema's array
+        check_block("subtitles", opts)
         if "formats" in opts:
             opts["formats"] = tuple(opts["formats"])
-            bad = sorted(set(opts["formats"]) - {"srt", "vtt"})
-            if bad:
-                raise ConfigError(f"subtitles.formats: unsupported {bad}; use srt and/or vtt")
-        if opts.get("timing_reference", "audio") not in ("audio", "asr"):
-            raise ConfigError(f"subtitles.timing_reference: {opts['timing_reference']!r}; use audio or asr")
         rules = cls(**opts)
         if rules.min_duration_s >= rules.max_duration_s:
             raise ConfigError(f"subtitles: min_duration_s ({rules.min_duration_s}) must be below "

@@ -32,10 +32,10 @@ def _cuts_in(cuts: list[float], a: float, b: float) -> list[float]:
 
 
 def _snap_start(cue: Cue, prev: Cue | None, nxt: Cue | None, cuts: list[float], rules: SubtitleRules) -> None:
-    snap, fr = rules.shot_snap_frames * rules.frame, rules.frame
+    snap, frame = rules.shot_snap_frames * rules.frame, rules.frame
     onset = rules.to_frame(cue.speech_start)
     before = _cuts_in(cuts, onset - snap, onset)
-    after = _cuts_in(cuts, onset + fr, onset + snap - fr)
+    after = _cuts_in(cuts, onset + frame, onset + snap - frame)
     if before:
         new = rules.to_frame(before[-1])
     elif after:

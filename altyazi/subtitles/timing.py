@@ -44,7 +44,7 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
     needs more lines or longer lines than allowed), ``gap_open`` (a small gap to the next cue
     left open because closing it would make the cue too long).
     """
-    fr = rules.frame
+    frame = rules.frame  # one frame, seconds
     gap = rules.min_gap_s
     for cue in cues:
         layout_text(cue, rules)
@@ -52,16 +52,16 @@ def time_cues(cues: list[Cue], rules: SubtitleRules) -> list[Cue]:
     prev_end = None
     for i, cue in enumerate(cues):
         start = max(onsets[i], 0.0) if prev_end is None else max(onsets[i], rules.frame_up(prev_end + gap))
-        if start - cue.speech_start > rules.max_start_offset_frames * fr + EPS:
+        if start - cue.speech_start > rules.max_start_offset_frames * frame + EPS:
             cue.flags.append("late_start")
         next_start = onsets[i + 1] if i + 1 < len(cues) else float("inf")
         free_until = next_start - gap
-        speech_end = max(rules.frame_up(cue.speech_end), start + fr)
+        speech_end = max(rules.frame_up(cue.speech_end), start + frame)
         need = reading_time(cue.text, rules)
         linger = max(rules.frame_down(cue.speech_end + rules.max_end_after_speech_s), speech_end)
         end = max(speech_end, rules.frame_up(start + need))
         if end > free_until + EPS:  # never into the next cue's time: it starts at its speech onset
-            end = max(free_until, start + fr)
+            end = max(free_until, start + frame)
         if end > linger + EPS:
             cue.flags.append("extended")
         if end - start > rules.max_duration_s + EPS:

@@ -13,6 +13,8 @@ batches, so a rerun costs nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..log import get_logger
 from ..records import Segment
 from ..subtitles.rules import display_chars
@@ -65,6 +67,16 @@ def judge(seg: Segment, reply: str, names: list[str], label: str) -> tuple[str |
     return new, "ok"
 
 
+@dataclass
+class _Request:
+    """One line over budget: the names it must keep, its prompt, cache key and cached reply."""
+    seg: Segment
+    keep: list[str]
+    rendered: object  # chat messages or a completion prompt
+    key: str
+    cached: dict | None
+
+
 def condense_lines(segments: list[Segment], budgets: dict[int, int], llm, kind: str, langs: dict, terms,
                    cache: BatchCache, prompt_override: str | None = None) -> dict:
     """Shorten, in place, every translated (not ``untranslated``) segment whose French is over its
@@ -83,16 +95,17 @@ def condense_lines(segments: list[Segment], budgets: dict[int, int], llm, kind: 
         keep = [t.french for t in names_to_keep(found)]
         rendered = _render(prompt, kind, langs, seg, budgets[seg.id], keep)
         key = cache_key(llm.model_ref, prompt.version, "condense", kind, rendered)  # the reply: judged on every run
-        jobs.append((seg, keep, rendered, key, cache.get(key)))
-    todo = [j for j in jobs if j[4] is None]
+        jobs.append(_Request(seg, keep, rendered, key, cache.get(key)))
+    todo = [j for j in jobs if j.cached is None]
     if todo:
-        rendered = [j[2] for j in todo]
+        rendered = [j.rendered for j in todo]
         replies = llm.chat(rendered, 96) if kind == "chat" else llm.complete(rendered, 64, stop="\n")
         for job, reply in zip(todo, replies, strict=True):
-            cache.put(job[3], {"reply": reply})
+            cache.put(job.key, {"reply": reply})
     stats["asked"], stats["from_cache"] = len(todo), len(jobs) - len(todo)
-    for seg, keep, _, key, _ in jobs:
-        reply = cache.entries[key]["reply"]
+    for job in jobs:
+        seg, keep = job.seg, job.keep
+        reply = cache.entries[job.key]["reply"]
         before = seg.translation
         new, why = judge(seg, reply, keep, langs["target_language"])
         if new is None:

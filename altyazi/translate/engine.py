@@ -62,15 +62,10 @@ class Outcome:
                    [bool(c) for c in d.get("clean", [])])
 
 
-def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
-    """Answer every job with exactly one line per unit. Jobs are generated together (one batched
-    call per attempt); a job whose reply is rejected is re-asked with the stricter prompt up to
-    ``retries`` times, then halved (both halves of every failing job solved together, recursively);
-    a single line that still fails keeps its Turkish text, flagged ``untranslated``, with a warning.
-
-    Attempt 1 adds a stricter instruction naming why the reply was rejected, attempt 2 also drops
-    the context (previous lines, summary, look-ahead); halving then shrinks the batch down to one
-    line alone. Only lines accepted at the first attempt are ``clean`` (may become context)."""
+def _ask(jobs: list[Job], strategy, retries: int) -> tuple[list[Outcome | None], list[int], dict[int, str]]:
+    """The attempts of :func:`solve` before halving: every pending job asked together, up to
+    ``retries`` more times with a stricter prompt. Returns the outcomes (None where still rejected),
+    the rejected jobs and why each was rejected last."""
     outcomes: list[Outcome | None] = [None] * len(jobs)
     pending = list(range(len(jobs)))
     reasons: dict[int, str] = {}
@@ -100,6 +95,33 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
                                       list(accepted.address) if attempt == 0 else [], retries=attempt,
                                       clean=[attempt == 0] * len(accepted.texts))
         pending = still
+    return outcomes, pending, reasons
+
+
+def _halve(job: Job) -> tuple[Job, Job]:
+    """The two halves of a rejected job; each keeps as much context as the whole had (at least one
+    line): the first looks ahead into the second, the second sees the first as previous lines."""
+    mid = len(job.units) // 2
+    first = Job(job.units[:mid], job.prev, [u.text for u in job.units[mid:]][:max(len(job.look), 1)],
+                job.summary, job.address, job.terms)
+    keep = max(len(job.prev), 1)
+    second = Job(job.units[mid:], (job.prev + [(u.text, None) for u in job.units[:mid]])[-keep:],
+                 job.look, job.summary, job.address, job.terms)
+    log.info("lines %s-%s: halved into %d + %d lines", job.units[0].id, job.units[-1].id,
+             mid, len(job.units) - mid)
+    return first, second
+
+
+def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
+    """Answer every job with exactly one line per unit. Jobs are generated together (one batched
+    call per attempt); a job whose reply is rejected is re-asked with the stricter prompt up to
+    ``retries`` times, then halved (both halves of every failing job solved together, recursively);
+    a single line that still fails keeps its Turkish text, flagged ``untranslated``, with a warning.
+
+    Attempt 1 adds a stricter instruction naming why the reply was rejected, attempt 2 also drops
+    the context (previous lines, summary, look-ahead); halving then shrinks the batch down to one
+    line alone. Only lines accepted at the first attempt are ``clean`` (may become context)."""
+    outcomes, pending, reasons = _ask(jobs, strategy, retries)
     halves, owners = [], []
     for i in pending:
         job = jobs[i]
@@ -109,16 +131,8 @@ def solve(jobs: list[Job], strategy, retries: int) -> list[Outcome]:
                         unit.id, reasons.get(i, "rejected"), retries + 1, unit.text[:80])
             outcomes[i] = Outcome([unit.text.strip()], [["untranslated"]], retries=retries, clean=[False])
             continue
-        mid = len(job.units) // 2
-        first = Job(job.units[:mid], job.prev, [u.text for u in job.units[mid:]][:max(len(job.look), 1)],
-                    job.summary, job.address, job.terms)
-        keep = max(len(job.prev), 1)
-        second = Job(job.units[mid:], (job.prev + [(u.text, None) for u in job.units[:mid]])[-keep:],
-                     job.look, job.summary, job.address, job.terms)
-        halves += [first, second]
+        halves += _halve(job)
         owners.append(i)
-        log.info("lines %s-%s: halved into %d + %d lines", job.units[0].id, job.units[-1].id,
-                 mid, len(job.units) - mid)
     if halves:
         sub = solve(halves, strategy, retries)
         for k, i in enumerate(owners):
@@ -165,6 +179,164 @@ def stream_count(setting, llm: Translator, kind: str, batches: list) -> int:
     return count
 
 
+def _load_llm(settings: dict) -> Translator:
+    """The translator ``settings`` name, loaded lazily (weights on the first generate call)."""
+    from .llm import LLM
+    return LLM(settings["model"], device=settings.get("device", "auto"),
+               temperature=float(settings.get("temperature", 0.0)),
+               prompt_style=settings.get("prompt_style", "auto"), batch_size=settings.get("batch_size"),
+               cpu_threads=settings.get("cpu_threads", 1)).load(weights=False)
+
+
+@dataclass
+class _Step:
+    """One batch of one stream at one step of the loop: its jobs, cache key and cached outcome."""
+    stream: int
+    batch: list[Segment]
+    jobs: list[Job]
+    key: str
+    cached: dict | None
+
+
+def _joined(parts: list[Outcome]) -> Outcome:
+    """The outcome of a batch answered as several jobs (a base model: one job per line)."""
+    return Outcome([t for p in parts for t in p.texts], [f for p in parts for f in p.flags],
+                   parts[-1].summary, [a for p in parts for a in p.address],
+                   sum(p.retries for p in parts), sum(p.halvings for p in parts),
+                   [c for p in parts for c in p.clean])
+
+
+class _Translation:
+    """One call of :func:`translate_segments`: the settings read once, the strategy, the context
+    that later batches see (clean French lines, running summaries, address memory) and the stats."""
+
+    def __init__(self, units: list[Segment], settings: dict, llm: Translator | None, stats: dict):
+        self.units, self.settings, self.stats = units, settings, stats
+        self.batch_lines = int(settings.get("batch_lines", 20))
+        self.context_lines = int(settings.get("context_lines", 6))
+        self.lookahead_lines = int(settings.get("lookahead_lines", 3))
+        self.retries = int(settings.get("retries", 2))
+        self.terms = load_glossary(settings.get("glossary"))
+        self.memory = SeriesMemory(settings.get("memory"), str(settings.get("episode", "?")))
+        self.cache = BatchCache(settings.get("cache_dir"))
+        self.own_llm = llm is None
+        self.llm = _load_llm(settings) if llm is None else llm
+        self.prompts = settings.get("prompts") or {}
+        self.kind = "chat" if self.llm.is_chat else "base"
+        self.prompt = load_prompt(self.kind, self.prompts.get(self.kind))
+        strategy_cls = ChatStrategy if self.kind == "chat" else BaseStrategy
+        self.strategy = strategy_cls(self.prompt, self.llm, settings.get("source_language", "Turkish"),
+                                     settings.get("target_language", "French"), int(settings.get("max_new_tokens", 1024)))
+        if self.kind == "base":
+            log.info("base model: one few-shot completion per line; no running summary and no address "
+                     "memory (a base model cannot report them)")
+        # each line's character budget (reading speed x the time its cue can stay on screen), from the
+        # same rules the subtitles stage applies: it goes into the prompts and decides what is condensed
+        self.budgets = line_budgets(units, SubtitleRules.from_config(settings.get("subtitle_rules")))
+        self.french: dict = {}                    # id -> final French (context of later batches)
+        self.position = {u.id: k for k, u in enumerate(units)}
+        self.batches = cut_batches(units, self.batch_lines)
+        self.streams = _split_streams(self.batches, stream_count(settings.get("streams"), self.llm, self.kind, self.batches))
+        self.summaries: list[str | None] = [None] * len(self.streams)
+        self.gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), self.retries, GUARDS_VERSION]
+
+    def make_job(self, batch: list[Segment], summary: str | None) -> Job:
+        """A batch with its context: previous lines (with their clean French), look-ahead, glossary
+        terms, address forms of the names in it, and each line's budget."""
+        units, start = self.units, self.position[batch[0].id]
+        prev = [(speaker_line(u), self.french.get(u.id)) for u in units[max(0, start - self.context_lines):start]]
+        look = [speaker_line(u) for u in units[start + len(batch):start + len(batch) + self.lookahead_lines]]
+        texts = [u.text for u in batch] + [s for s, _ in prev] + look
+        found = relevant_terms(self.terms, texts)
+        names = " ".join([t.french for t in found] + [speaker_tag(u).replace("/", " ") for u in batch])
+        chat = self.kind == "chat"
+        return Job(batch, prev, look, summary if chat else None,
+                   self.memory.relevant(names) if chat else [], found, [self.budgets.get(u.id) for u in batch])
+
+    def batch_jobs(self, job: Job) -> list[Job]:
+        """A chat model answers the batch as one job; a base model one job per line."""
+        if self.kind == "chat":
+            return [job]
+        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u.text]), [self.budgets.get(u.id)])
+                for u in job.units]
+
+    def steps(self, step: int) -> list[_Step]:
+        """The batch of every stream at this step, with its cache key and what the cache holds."""
+        out = []
+        for si, stream in enumerate(self.streams):
+            if step >= len(stream):
+                continue
+            batch = stream[step]
+            jobs = self.batch_jobs(self.make_job(batch, self.summaries[si]))
+            key = cache_key(self.llm.model_ref, self.prompt.version, self.kind, self.gen_settings,
+                            [self.strategy.render(j, strict=False) for j in jobs])
+            out.append(_Step(si, batch, jobs, key, self.cache.get(key)))
+        return out
+
+    def run_step(self, step: int) -> None:
+        """One batch of each stream: cached ones read back, the others solved in one go, then applied."""
+        todo = self.steps(step)
+        all_jobs = [j for t in todo if t.cached is None for j in t.jobs]
+        solved = solve(all_jobs, self.strategy, self.retries) if all_jobs else []
+        k = 0
+        for t in todo:
+            if t.cached is not None:
+                outcome = Outcome.from_json(t.cached)
+                self.stats["cached_batches"] += 1
+            else:
+                outcome = _joined(solved[k:k + len(t.jobs)])
+                k += len(t.jobs)
+                self.cache.put(t.key, outcome.to_json())
+                self.stats["generated_batches"] += 1
+            self.apply(t, outcome)
+
+    def apply(self, t: _Step, outcome: Outcome) -> None:
+        """Set the batch's translations and flags; clean lines, the summary and the address forms
+        become the context of later batches."""
+        self.stats["retries"] += outcome.retries
+        self.stats["halvings"] += outcome.halvings
+        if outcome.summary:
+            self.summaries[t.stream] = outcome.summary
+        # what the model was shown: a name in its ADDRESS lines found nowhere here is invented
+        said = " ".join([u.text for u in t.batch] + [src for j in t.jobs for src, _ in j.prev] +
+                        [src for j in t.jobs for src in j.look] + [term.french for j in t.jobs for term in j.terms])
+        for speaker, addressee, form in outcome.address:
+            self.memory.observe(speaker, addressee, form, said)
+        for seg, text, flags, clean in zip(t.batch, outcome.texts, outcome.flags, outcome.clean, strict=True):
+            if "untranslated" in flags:
+                seg.translation = seg.text.strip()  # the Turkish as it is: no French typography
+                seg.add_flags(*flags)
+            else:
+                seg.translation = french_typography(text)
+                seg.add_flags(*flags, *check_names(seg.text, seg.translation, self.terms))
+            if clean and not flags and not check_names(seg.text, seg.translation, self.terms):
+                self.french[seg.id] = seg.translation  # context of later prompts: clean lines only
+            else:
+                self.stats["kept_out_of_context"] += 1
+
+    def run(self) -> None:
+        """Every step of the streams, then condensation of the lines over budget."""
+        streams, units = self.streams, self.units
+        desc = f"translating {len(units)} lines in {len(self.batches)} batches" + \
+            (f" ({len(streams)} streams)" if len(streams) > 1 else "")
+        for step in progress(range(max(len(s) for s in streams)), description=desc, logger=log):
+            self.run_step(step)
+        if self.settings.get("condense", True):
+            self.stats["condense"] = condense_lines(units, self.budgets, self.llm, self.kind, self.strategy.langs,
+                                                    self.terms, self.cache, self.prompts.get(f"condense_{self.kind}"))
+        self.memory.save()
+
+
+def _count_flags(units: list[Segment], stats: dict) -> None:
+    """Lines flagged, kept in Turkish, translated and names lost, from the flags this stage added."""
+    for seg in units:
+        new = [f for f in seg.flags if FLAGS.get(flag_name(f), ("",))[0] == "translate"]
+        stats["flagged"] += bool(new)
+        stats["untranslated"] += "untranslated" in new
+        stats["translated"] += "untranslated" not in new
+        stats["name_missing"] += sum(flag_name(f) == "name_missing" for f in new)
+
+
 def translate_segments(segments: list[Segment], settings: dict, llm: Translator | None = None) -> tuple[list[Segment], dict]:
     """Give every tr.json segment its ``translation`` (same records, same order; ids and times are
     never touched) and return them with a summary dict (lines, translated, flagged, retries,
@@ -183,127 +355,21 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     if not units:
         stats.update(seconds=round(time.perf_counter() - t0, 2))
         return segments, stats
-
-    batch_lines = int(settings.get("batch_lines", 20))
-    context_lines = int(settings.get("context_lines", 6))
-    lookahead_lines = int(settings.get("lookahead_lines", 3))
-    retries = int(settings.get("retries", 2))
-    terms = load_glossary(settings.get("glossary"))
-    memory = SeriesMemory(settings.get("memory"), str(settings.get("episode", "?")))
-    cache = BatchCache(settings.get("cache_dir"))
-    own_llm = llm is None
-    if own_llm:
-        from .llm import LLM
-        llm = LLM(settings["model"], device=settings.get("device", "auto"),
-                  temperature=float(settings.get("temperature", 0.0)),
-                  prompt_style=settings.get("prompt_style", "auto"), batch_size=settings.get("batch_size"),
-                  cpu_threads=settings.get("cpu_threads", 1)).load(weights=False)
-    prompts = settings.get("prompts") or {}
-    kind = "chat" if llm.is_chat else "base"
-    prompt = load_prompt(kind, prompts.get(kind))
-    strategy_cls = ChatStrategy if kind == "chat" else BaseStrategy
-    strategy = strategy_cls(prompt, llm, settings.get("source_language", "Turkish"),
-                            settings.get("target_language", "French"), int(settings.get("max_new_tokens", 1024)))
-    if kind == "base":
-        log.info("base model: one few-shot completion per line; no running summary and no address "
-                 "memory (a base model cannot report them)")
-    # each line's character budget (reading speed x the time its cue can stay on screen), from the
-    # same rules the subtitles stage applies: it goes into the prompts and decides what is condensed
-    rules = SubtitleRules.from_config(settings.get("subtitle_rules"))
-    budgets = line_budgets(units, rules)
+    run = _Translation(units, settings, llm, stats)
+    llm = run.llm
     tokens0, gen0, calls0 = llm.new_tokens, llm.gen_seconds, getattr(llm, "generate_calls", None)
-    french: dict = {}                    # id -> final French (context of later batches)
-    position = {u.id: k for k, u in enumerate(units)}
-    batches = cut_batches(units, batch_lines)
-    streams = _split_streams(batches, stream_count(settings.get("streams"), llm, kind, batches))
-    summaries: list[str | None] = [None] * len(streams)
-    gen_settings = [settings.get("max_new_tokens"), settings.get("temperature"), retries, GUARDS_VERSION]
-
-    def make_job(batch: list[dict], summary: str | None) -> Job:
-        start = position[batch[0].id]
-        prev = [(speaker_line(u), french.get(u.id)) for u in units[max(0, start - context_lines):start]]
-        look = [speaker_line(u) for u in units[start + len(batch):start + len(batch) + lookahead_lines]]
-        texts = [u.text for u in batch] + [s for s, _ in prev] + look
-        found = relevant_terms(terms, texts)
-        names = " ".join([t.french for t in found] + [speaker_tag(u).replace("/", " ") for u in batch])
-        return Job(batch, prev, look, summary if kind == "chat" else None,
-                   memory.relevant(names) if kind == "chat" else [], found, [budgets.get(u.id) for u in batch])
-
-    def batch_jobs(job: Job) -> list[Job]:
-        if kind == "chat":
-            return [job]
-        return [Job([u], job.prev, [], None, [], relevant_terms(job.terms, [u.text]), [budgets.get(u.id)])
-                for u in job.units]
-
-    steps = max(len(s) for s in streams)
-    desc = f"translating {len(units)} lines in {len(batches)} batches" + \
-        (f" ({len(streams)} streams)" if len(streams) > 1 else "")
-    for step in progress(range(steps), description=desc, logger=log):
-        todo = []  # (stream index, batch, jobs, key)
-        for si, stream in enumerate(streams):
-            if step >= len(stream):
-                continue
-            batch = stream[step]
-            jobs = batch_jobs(make_job(batch, summaries[si]))
-            key = cache_key(llm.model_ref, prompt.version, kind, gen_settings,
-                            [strategy.render(j, strict=False) for j in jobs])
-            todo.append((si, batch, jobs, key, cache.get(key)))
-        all_jobs = [j for t in todo if t[4] is None for j in t[2]]
-        solved = solve(all_jobs, strategy, retries) if all_jobs else []
-        k = 0
-        for si, batch, jobs, key, cached in todo:
-            if cached is not None:
-                outcome = Outcome.from_json(cached)
-                stats["cached_batches"] += 1
-            else:
-                parts = solved[k:k + len(jobs)]
-                k += len(jobs)
-                outcome = Outcome([t for p in parts for t in p.texts], [f for p in parts for f in p.flags],
-                                  parts[-1].summary, [a for p in parts for a in p.address],
-                                  sum(p.retries for p in parts), sum(p.halvings for p in parts),
-                                  [c for p in parts for c in p.clean])
-                cache.put(key, outcome.to_json())
-                stats["generated_batches"] += 1
-            stats["retries"] += outcome.retries
-            stats["halvings"] += outcome.halvings
-            if outcome.summary:
-                summaries[si] = outcome.summary
-            # what the model was shown: a name in its ADDRESS lines found nowhere here is invented
-            said = " ".join([u.text for u in batch] + [src for j in jobs for src, _ in j.prev] +
-                            [src for j in jobs for src in j.look] + [t.french for j in jobs for t in j.terms])
-            for speaker, addressee, form in outcome.address:
-                memory.observe(speaker, addressee, form, said)
-            for seg, text, flags, clean in zip(batch, outcome.texts, outcome.flags, outcome.clean, strict=True):
-                if "untranslated" in flags:
-                    seg.translation = seg.text.strip()  # the Turkish as it is: no French typography
-                    seg.add_flags(*flags)
-                else:
-                    seg.translation = french_typography(text)
-                    seg.add_flags(*flags, *check_names(seg.text, seg.translation, terms))
-                if clean and not flags and not check_names(seg.text, seg.translation, terms):
-                    french[seg.id] = seg.translation  # context of later prompts: clean lines only
-                else:
-                    stats["kept_out_of_context"] += 1
-    if settings.get("condense", True):
-        stats["condense"] = condense_lines(units, budgets, llm, kind, strategy.langs, terms, cache,
-                                           prompts.get(f"condense_{kind}"))
-    memory.save()
+    run.run()
     tokens, gen_s = llm.new_tokens - tokens0, llm.gen_seconds - gen0
-    if own_llm:
+    if run.own_llm:
         llm.close()
-    for seg in units:
-        new = [f for f in seg.flags if FLAGS.get(flag_name(f), ("",))[0] == "translate"]
-        stats["flagged"] += bool(new)
-        stats["untranslated"] += "untranslated" in new
-        stats["translated"] += "untranslated" not in new
-        stats["name_missing"] += sum(flag_name(f) == "name_missing" for f in new)
-    stats.update(model=llm.model_ref, prompt=prompt.version, kind=kind, batch_lines=batch_lines,
-                 streams=len(streams), batch_size=getattr(llm, "batch_size", None), new_tokens=tokens,
+    _count_flags(units, stats)
+    stats.update(model=llm.model_ref, prompt=run.prompt.version, kind=run.kind, batch_lines=run.batch_lines,
+                 streams=len(run.streams), batch_size=getattr(llm, "batch_size", None), new_tokens=tokens,
                  generate_calls=None if calls0 is None else llm.generate_calls - calls0,
                  tokens_per_s=round(tokens / gen_s, 2) if gen_s else None, seconds=round(time.perf_counter() - t0, 2))
     log.info("translation: %d lines (%d to translate), %d translated, %d kept in Turkish, %d name(s) lost, "
              "%d retries, %d halvings, %d/%d batches from cache, %d tokens at %s tokens/s, %.1f s",
              stats["lines"], stats["to_translate"], stats["translated"], stats["untranslated"], stats["name_missing"],
-             stats["retries"], stats["halvings"], stats["cached_batches"], len(batches), tokens,
+             stats["retries"], stats["halvings"], stats["cached_batches"], len(run.batches), tokens,
              stats["tokens_per_s"], stats["seconds"])
     return segments, stats

@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..asr.gate import compresses_too_well
 from ..asr.gate import repetition as word_repetition
+from ..language import classify
 
 # French function words: two of them make a line French whatever langid says about the rest.
 FRENCH_WORDS = frozenset("""
@@ -74,7 +75,6 @@ _LETTER_RUN = re.compile(r"([^\W\d_])\1{4,}")
 _SYLLABLE_LOOP = re.compile(r"([^\W\d_]{2})\1{3,}|([^\W\d_]{3,6})\2{2,}")
 LONGEST_WORD = 25       # "anticonstitutionnellement"; a longer token is a loop without spaces
 LANGID_SET = ("fr", "en", "tr", "az", "es", "it", "pt", "de", "nl", "ro")
-_langid = None
 # part of the translation cache key: replies judged by other guards are judged again
 GUARDS_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
 
@@ -97,17 +97,6 @@ def words_of(text: str) -> list[str]:
     return [w.replace("’", "'") for w in _WORD.findall(text)]
 
 
-def _classify(text: str) -> tuple[str, float]:
-    global _langid
-    if _langid is None:
-        from langid.langid import LanguageIdentifier, model
-
-        _langid = LanguageIdentifier.from_modelstring(model, norm_probs=True)
-        _langid.set_languages(list(LANGID_SET))
-    lang, prob = _langid.classify(text)
-    return lang, float(prob)
-
-
 def char_loop(text: str) -> str | None:
     """A character-level loop: a letter 5 times in a row, a two-letter syllable 4 times, a 3-6
     letter unit 3 times with no space between, a word longer than any French word, or a text that
@@ -120,11 +109,8 @@ def char_loop(text: str) -> str | None:
     long = [w for w in words_of(text) if len(w) > LONGEST_WORD]
     if long:
         return f"a {len(long[0])}-letter word {long[0][:16]!r}…"
-    raw = text.encode("utf-8")
-    if len(raw) >= 40:
-        ratio = len(raw) / len(zlib.compress(raw))
-        if ratio > 2.0:
-            return f"compression ratio {ratio:.1f} > 2.0"
+    if why := compresses_too_well(text, min_bytes=40, limit=2.0):
+        return why
     if why := word_repetition(text):
         return why
     return None
@@ -218,7 +204,7 @@ def language_problem(text: str, ctx: LineContext) -> str | None:
     if len(words) >= 2 and fr < 2:
         if fr == 0 and sum(bool(_TR_SUFFIX.search(w)) for w in words) >= max(2, len(words) / 2):
             return "Turkish endings on most words"
-        lang, prob = _classify(" ".join(words))
+        lang, prob = classify(" ".join(words), LANGID_SET)
         # two or three words: only a confident Turkish verdict counts (langid guesses wildly on
         # short French); four or more: any confident verdict other than French
         if lang != "fr" and prob >= 0.9 and (len(words) >= 4 or lang in ("tr", "az")):

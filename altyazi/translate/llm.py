@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import GPUMemoryError, ModelMissingError, TranslationError
@@ -46,6 +47,16 @@ def model_class_for(archs: list[str]):
     return AutoModelForCausalLM
 
 
+@dataclass(frozen=True)
+class _PendingWeights:
+    """What :meth:`LLM.load` decided, kept until the weights load (:meth:`LLM._ensure_weights`)."""
+    folder: str
+    cls: type           # the transformers Auto class (model_class_for)
+    load_kwargs: dict   # dtype, gguf_file, device_map
+    use_cuda: bool
+    dtype: object       # a torch dtype (torch is imported lazily)
+
+
 class LLM:
     """The transformers :class:`~altyazi.translate.base.Translator`. Load once, then :meth:`chat`
     (list of conversations) or :meth:`complete` (list of prompts).
@@ -70,7 +81,7 @@ class LLM:
         self.gen_seconds = 0.0
         self.generate_calls = 0
         self.load_seconds = 0.0
-        self._pending = None
+        self._pending: _PendingWeights | None = None
 
     # ---- loading -------------------------------------------------------------------------------
     def load(self, weights: bool = True) -> "LLM":
@@ -112,7 +123,7 @@ class LLM:
         load_kwargs = dict(dtype=dtype, **kwargs)
         if use_cuda:
             load_kwargs["device_map"] = "cuda"
-        self._pending = (folder, cls, load_kwargs, use_cuda, dtype)
+        self._pending = _PendingWeights(folder, cls, load_kwargs, use_cuda, dtype)
         self.load_seconds = time.perf_counter() - t0
         if weights:
             self._ensure_weights()
@@ -127,11 +138,12 @@ class LLM:
             return
         import torch
 
-        folder, cls, load_kwargs, use_cuda, dtype = self._pending
+        pending = self._pending
+        cls, use_cuda, dtype = pending.cls, pending.use_cuda, pending.dtype
         ref = self.model_ref
         t0 = time.perf_counter()
         try:
-            self.model = cls.from_pretrained(folder, **load_kwargs).eval()
+            self.model = cls.from_pretrained(pending.folder, **pending.load_kwargs).eval()
         except Exception as err:
             if is_oom(err):
                 raise GPUMemoryError(f"translation model {ref} does not fit in free VRAM: {err}") from None
@@ -154,12 +166,12 @@ class LLM:
         else from free VRAM less the weights' size (config.json / safetensors index)."""
         if self.model is not None or self._pending is None:
             return self.batch_size
-        folder, _, _, use_cuda, _ = self._pending
+        use_cuda = self._pending.use_cuda
         if self.requested_batch_size or not use_cuda:
             return self._pick_batch_size(use_cuda)
         from .base import shape_from_folder
 
-        shape = shape_from_folder(Path(folder))
+        shape = shape_from_folder(Path(self._pending.folder))
         dev = load_device()
         if shape is None or dev is None:
             return 1
