@@ -118,8 +118,9 @@ def translation_calls(tr_json: Path, settings: dict, batch_size: int = GPU_BATCH
     rows = {}
     for label, streams in (("streams 4 (before)", 4), ("streams auto (after)", "auto")):
         llm = ScriptedChatLLM(batch_size)
-        _, summary = translate_segments(segs, {**settings, "streams": streams, "cache_dir": None, "memory": None},
-                                        llm=llm)
+        # generate calls of the translation itself; the condensation pass asks other prompts
+        run_settings = {**settings, "streams": streams, "cache_dir": None, "memory": None, "condense": False}
+        _, summary = translate_segments(segs, run_settings, llm=llm)
         rows[label] = {"generate_calls": llm.generate_calls, "streams": summary["streams"],
                        "prompts_per_call": round(llm.prompts / llm.generate_calls, 1)
                        if llm.generate_calls else None, "batches": summary["generated_batches"]}

@@ -75,7 +75,7 @@ def match_reply(parsed: ParsedReply, count: int) -> tuple[list[str] | None, str]
         return None, "no numbered line"
     if len(set(order)) != len(order):
         return None, f"duplicated numbers {sorted({n for n in order if order.count(n) > 1})}"
-    if len(order) < count - 1:
+    if len(order) < count:
         missing = sorted(set(range(1, count + 1)) - set(order))
         return None, f"{len(order)} lines for {count} (missing {missing[:8]})"
     if len(order) > count:
