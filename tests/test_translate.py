@@ -349,7 +349,7 @@ def test_base_model_repetition_loop_is_rejected(tmp_path):
     segs = [Segment(0, 0.0, 1.0, "Büyümekte olan bir çocuğun ilaçlara ihtiyacı vardır.")]
     out, summary = translate_segments(segs, settings(tmp_path, retries=1), llm=llm)
     assert out[0].flags == ["untranslated"] and out[0].translation == out[0].text
-    assert len(llm.prompts) == 1  # no context, no names: the strict prompt is the same, greedy reply too
+    assert len(llm.prompts) == 2  # the retry shows no budgets, so it differs and is asked (greedy reuse needs the same prompt)
 
 
 def test_auto_streams_fill_the_translator_batch(tmp_path):

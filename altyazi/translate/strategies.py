@@ -154,13 +154,15 @@ class BaseStrategy(_Strategy):
         super().__init__(prompt, llm, source_language, target_language, min(max_new_tokens, 96))  # one line
         self.shots = base_shots(prompt)
 
-    def _pair(self, src: str, fr: str | None, speaker: str = "", budget: int | None = None) -> str:
+    def _pair(self, src: str, fr: str | None, speaker: str = "", budget: int | None = None, budgets: bool = True) -> str:
         """One shot or the line to complete; ``speaker`` (``S1``) goes beside both language names. A shot
-        carries its own length (rounded up to 5) as its budget, the line to translate its own."""
+        carries its own length (rounded up to 5) as its budget, the line to translate its own; with
+        ``budgets`` False no pair shows one."""
         if budget is None:
             budget = -(-len(fr or src) // 5) * 5
         return self.prompt.render("pair", **self.langs, source=src, target=f" {fr}" if fr is not None else "",
-                                  speaker=f" ({speaker})" if speaker else "", budget=budget)
+                                  speaker=f" ({speaker})" if speaker else "",
+                                  budget=f" ({budget} characters max)" if budgets else "")
 
     def render(self, job: Job, strict: int | bool, reason: str | None = None) -> str:
         """A strict retry drops the episode context (a 270M model is easily derailed by it)."""
@@ -176,8 +178,12 @@ class BaseStrategy(_Strategy):
         names = [t.french for t in names_to_keep(job.terms)]
         if strict and names:
             head += "\n" + self.prompt.render("keep_names", **self.langs, names=", ".join(names)).strip()
-        body = "\n\n".join(self._pair(text, fr, speaker) for (text, speaker), fr in ((_unlabel(s), f) for s, f in pairs))
-        return f"{head}\n\n{body}\n\n{self._pair(unit.text.strip(), None, speaker_tag(unit), job.budget(0))}"
+        # a retry shows no budget: names matter more than length (with budgets, Gemma answered
+        # "Seher, Kiraz nerede?" with "Où est-elle ?" on both attempts; without, it kept both names)
+        show = not strict
+        body = "\n\n".join(self._pair(text, fr, speaker, budgets=show)
+                           for (text, speaker), fr in ((_unlabel(s), f) for s, f in pairs))
+        return f"{head}\n\n{body}\n\n{self._pair(unit.text.strip(), None, speaker_tag(unit), job.budget(0), show)}"
 
     def generate(self, prompts: list) -> list[str]:
         return self.llm.complete(prompts, self.max_new_tokens, stop="\n")
