@@ -53,12 +53,14 @@ def speaker_label(index: int) -> str:
 
 
 def _pieces(segments: list[Segment], duration: float) -> list[tuple[int, float, float]]:
-    """(id, start, end) of the speech of each piece: the unpadded VAD boundaries when known."""
+    """(id, start, end) of each piece as the ASR hears it (the padded VAD piece).
+
+    Padded, not the unpadded speech boundaries: with the unpadded ones the real-clips dialogue of the
+    speaker bench collapsed from 3 voices (DER 0.263 with a 0.25 s collar) to 1 (DER 0.575), while
+    the espeak pair went from 0.071 to 0.023; the real voices decide."""
     out = []
     for s in segments:
-        a = s.speech_start if s.speech_start is not None else s.start
-        b = s.speech_end if s.speech_end is not None else s.end
-        a, b = max(0.0, a), min(duration, b) if duration else b
+        a, b = max(0.0, s.start), min(duration, s.end) if duration else s.end
         if b > a:
             out.append((s.id, a, b))
     return out
