@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import subprocess
 import sys
@@ -105,8 +106,21 @@ class ScriptedChatLLM:
         n = int(re.search(r"Translate these (\d+) numbered lines", content).group(1))
         lines = re.findall(r"^(\d+)\. (.*)$", content, re.M)[:n]
         self.new_tokens += 12 * n
-        # a different French line for each Turkish one (the guards reject a line that repeats the previous)
-        return "\n".join(f"{i}. Voici la réplique {zlib.crc32(src.encode())}, traduite." for i, (_, src) in enumerate(lines, 1))
+        return "\n".join(f"{i}. {_french_like(src)}" for i, (_, src) in enumerate(lines, 1))
+
+
+_WORDS = tuple("""alors je pense que tu viens demain avec elle chez nous ce soir mais il faut partir vite maintenant bien
+    pourquoi jamais toujours encore village maison famille mère père frère soeur enfant argent travail champ
+    blé hiver été route ville marché cheval rivière montagne guerre paix parole promesse honneur secret lettre
+    porte fenêtre jardin table pain eau feu nuit matin lumière ombre colère peur espoir vérité mensonge""".split())
+
+
+def _french_like(src: str) -> str:
+    """A French-looking line as long (in words) as the Turkish, different for each line: what the
+    guards accept from a real model (no loop, no repeat of the previous line, French, a fitting length)."""
+    pick = random.Random(zlib.crc32(src.encode()))
+    words = [pick.choice(_WORDS) for _ in range(max(2, len(src.split())))]
+    return "Je crois que " + " ".join(words) + "."
 
 
 def translation_calls(tr_json: Path, settings: dict, batch_size: int = GPU_BATCH) -> dict:
