@@ -111,9 +111,7 @@ def write_segments(path: str | os.PathLike, kind: str, segments: list[Segment], 
 
 
 def write_cues(path: str | os.PathLike, cues: list[Cue], **header: Any) -> None:
-    data = {**header, "cues": [c.to_dict() for c in cues]}
-    validate_record_file(data, path, "cues")
-    atomic_write_json(path, data)
+    write_record_file(path, "cues", {**header, "cues": [c.to_dict() for c in cues]})
 
 
 def write_record_file(path: str | os.PathLike, kind: str, data: dict[str, Any]) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import ConfigError
-
 
 def asr_model_roles() -> list[str]:
     """The models the ASR stage may need: each registered backend's role, then the aligner."""
@@ -22,25 +20,21 @@ def asr_model_roles() -> list[str]:
 
 def config_schema() -> dict:
     """schemas/config.schema.yaml with the chain enum filled from the backend registry."""
-    import yaml
-
     from .asr import registry
+    from .config_check import load_yaml_file
     from .resources import resource
 
-    schema = yaml.safe_load(resource("schemas", "config.schema.yaml").read_text(encoding="utf-8"))
+    schema = load_yaml_file(resource("schemas", "config.schema.yaml"))
     schema["$defs"]["chain"]["items"]["enum"] = registry.names()
     return schema
 
 
-def validate_config(config: dict) -> None:
-    """Validate ``config`` against :func:`config_schema`; the first error names the key and the value."""
-    import jsonschema
+def validate_config(config: dict, schema: dict | None = None) -> None:
+    """Validate ``config`` against :func:`config_schema` (or ``schema``, the same already loaded):
+    a :class:`ConfigError` naming every bad key with the closest valid one or the allowed values."""
+    from .config_check import check_config
 
-    try:
-        jsonschema.validate(config, config_schema())
-    except jsonschema.ValidationError as err:
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise ConfigError(f"config: {where}: {err.message}") from None
+    check_config(config, schema if schema is not None else config_schema())
 
 
 def profile(config: dict) -> dict:

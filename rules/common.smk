@@ -9,6 +9,7 @@ from altyazi.episodes import ID_WILDCARD, read_sheet
 from altyazi.errors import ConfigError
 from altyazi.settings import (
     coerce_config,
+    config_schema,
     asr_settings,
     validate_config,
     asr_vram_gb,
@@ -16,23 +17,16 @@ from altyazi.settings import (
     translate_vram_gb,
 )
 
-from altyazi.config_check import check_config, load_yaml_file
-
-# Nested --config overrides arrive as strings; give them the schema's types, then validate:
-# first with readable messages (unknown key -> closest valid one, bad choice -> the allowed names).
-_CONFIG_SCHEMA = load_yaml_file(
-    os.path.join(workflow.basedir, "schemas", "config.schema.yaml")
-)
+# Nested --config overrides arrive as strings; give them the schema's types, then validate once with
+# readable messages (unknown key -> closest valid one, bad choice -> the allowed names; the chain names
+# come from the backend registry, altyazi/asr/registry.py). Snakemake's own validate then fills defaults.
+_CONFIG_SCHEMA = config_schema()
 config.update(coerce_config(config, _CONFIG_SCHEMA))
 try:
-    check_config(config, _CONFIG_SCHEMA)
+    validate_config(config, _CONFIG_SCHEMA)
 except ConfigError as err:
     raise WorkflowError(str(err))
 validate(config, schema="../schemas/config.schema.yaml")
-try:  # again with the chain enum from the backend registry (altyazi/asr/registry.py)
-    validate_config(config)
-except ConfigError as err:
-    raise WorkflowError(str(err))
 if config["profile"] not in config["profiles"]:
     raise WorkflowError(
         f"config: profile {config['profile']!r} is not one of {sorted(config['profiles'])}"

@@ -67,7 +67,8 @@ def test_the_schema_file_names_no_backend_and_the_generated_enum_is_the_registry
 
 
 def test_unknown_backend_fails_validation_with_the_key_named():
-    with pytest.raises(ConfigError, match=r"profiles\.offline\.asr_chain\.0: 'toy-asr' is not one of"):
+    with pytest.raises(ConfigError, match=r"profiles\.offline\.asr_chain\[0\]: 'toy-asr' is not allowed; "
+                       r"choose one of: voxtral-small, voxtral-mini, faster-whisper"):
         settings.validate_config(config_with(["toy-asr"]))
 
 
