@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .audio import SAMPLE_RATE
 from .errors import ConfigError
 from .log import get_logger
 
@@ -58,7 +59,7 @@ def measure_link(link: str, asr: dict, clips: list, vad_options: dict) -> dict:
                     raise RuntimeError("; ".join(f["reason"] for f in summary["fallbacks"]))
                 refs.append(ref)
                 hyps.append(" ".join(s.text for s in segments if s.text))
-                audio_s += audio.size / 16000
+                audio_s += audio.size / SAMPLE_RATE
     except Exception as err:  # a link that cannot run here is a result too (auto drops it)
         reason = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
         log.warning("calibrate %s: could not run (%s)", link, reason)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .audio import SAMPLE_RATE
+
 HOP = 0.010      # s, energy frame hop
 FRAME = 0.020    # s, energy frame length
 
@@ -27,7 +29,7 @@ class OnsetOptions:
     hold_frames: int = 2            # ... for this many frames in a row
 
 
-def frame_db(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
+def frame_db(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Energy (dBFS) of 20 ms frames every 10 ms; frame k covers [k*HOP, k*HOP + FRAME)."""
     hop, size = int(HOP * sample_rate), int(FRAME * sample_rate)
     n = max(0, 1 + (audio.size - size) // hop)
@@ -72,7 +74,7 @@ def refine_offset(db: np.ndarray, t: float, upper: float, opts: OnsetOptions) ->
 
 
 def sharpen_runs(audio: np.ndarray, runs: list[tuple[float, float]], opts: OnsetOptions | None = None,
-                 sample_rate: int = 16000) -> list[dict]:
+                 sample_rate: int = SAMPLE_RATE) -> list[dict]:
     """Each run as ``{"start", "end", "vad_start", "vad_end", "refined": "start"|"end"|"both"|None}``."""
     opts = opts or OnsetOptions()
     db = frame_db(audio, sample_rate)

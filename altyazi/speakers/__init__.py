@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..audio import SAMPLE_RATE
 from ..config_check import check_block
 from ..log import get_logger
 from ..records import Segment
@@ -97,7 +98,7 @@ def document(parts: list[Part], segments: list[Segment], backend: str, model: st
 
 def diarize(audio: np.ndarray, segments: list[Segment], opts: SpeakerOptions) -> dict[str, Any]:
     """Speaker turns over the speech pieces of ``segments`` -> the speakers.json document."""
-    pieces = _pieces(segments, audio.size / 16000)
+    pieces = _pieces(segments, audio.size / SAMPLE_RATE)
     if opts.backend == "pyannote":
         from .pyannote_backend import pyannote_parts
 
