@@ -19,7 +19,6 @@ from .records import Segment
 
 log = get_logger("vad")
 
-WINDOW = 512  # samples per silero window at 16 kHz (32 ms)
 
 
 @dataclass(frozen=True)
@@ -40,26 +39,32 @@ def silero_version() -> str:
 
 
 def speech_probabilities(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> list[float]:
-    """Silero's speech probability of every 512-sample window (the loop of silero's own
-    ``get_speech_timestamps``, run once here so that pieces and runs share it)."""
-    import torch
-    from silero_vad import load_silero_vad
+    """Silero's speech probability of every 512-sample window, computed once so that pieces and
+    runs share it.
 
-    # The ONNX build of the same silero weights: identical pieces, 1.8x faster on CPU than the JIT
-    # model (686 s of audio: 5.6 s against 10.0 s, 141 pieces each).
-    model = load_silero_vad(onnx=True)
-    model.reset_states()
-    wave = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    probs, tenths = [], EveryTenth()
-    with torch.no_grad():
-        for k in range(0, wave.numel(), WINDOW):
-            chunk = wave[k:k + WINDOW]
-            if chunk.numel() < WINDOW:
-                chunk = torch.nn.functional.pad(chunk, (0, WINDOW - chunk.numel()))
-            probs.append(model(chunk, sample_rate).item())
-            tenth = tenths.tick(min(k + WINDOW, wave.numel()), wave.numel())
-            if tenth is not None:  # a log line at each 10 % of the audio
-                log.info("vad: %d%% of %.0f s", tenth, audio.size / sample_rate)
+    Silero's "sequence" ONNX build (``load_silero_vad(sequence=True)``, shipped in the package) runs
+    the same network over blocks of 512 windows per call instead of one call per window; its
+    probabilities equal the streaming model's (silero's own claim, and the test against
+    ``get_speech_timestamps`` here). 686 s of audio: see ``make bench`` (vad stage) for the times.
+    """
+    from silero_vad import load_silero_vad
+    from silero_vad.sequence_vad import RATE_CONFIG, frame_blocks
+
+    if sample_rate not in RATE_CONFIG:
+        raise ValueError(f"silero-vad needs 8 or 16 kHz audio, not {sample_rate} Hz")
+    model = load_silero_vad(sequence=True)
+    frame_samples, context_samples = RATE_CONFIG[sample_rate]
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    hidden = np.zeros((1, 1, 128), dtype=np.float32)
+    cell = np.zeros((1, 1, 128), dtype=np.float32)
+    probs: list[float] = []
+    tenths, total = EveryTenth(), audio.size
+    for block in frame_blocks(audio, frame_samples, context_samples, model.max_frames):
+        values, hidden, cell = model.session.run(["speech_probs", "hn", "cn"], {"input": block, "h": hidden, "c": cell})
+        probs.extend(np.asarray(values, dtype=np.float64).reshape(-1).tolist())
+        tenth = tenths.tick(min(len(probs) * frame_samples, total), total)
+        if tenth is not None:  # a log line at each 10 % of the audio
+            log.info("vad: %d%% of %.0f s", tenth, total / sample_rate)
     return probs
 
 
