@@ -70,7 +70,9 @@ def test_tiny_voxtral_fails_the_bar_and_auto_drops_it_with_the_reason(tmp_path, 
     config["profiles"]["offline"]["models"]["voxtral-mini"] = str(build_tiny_voxtral(tmp_path / "vox"))
     config["asr"] = {**config["asr"], "device": "cpu", "voxtral": {"max_new_tokens": 8, "batch_size": 4}}
     out = tmp_path / "calibration.json"
-    result = calibrate(config, CLIPS, out, limit=1)
+    # two clips, as above: Whisper base's WER on the first clip alone sits at the bar (0.57 on one machine,
+    # under 0.5 on another: int8 kernels differ by CPU), on both clips it is under it
+    result = calibrate(config, CLIPS, out, limit=2)
     assert result["asr"]["voxtral-mini"]["wer"] > 0.5 > result["asr"]["faster-whisper"]["wer"]
     config["asr"]["chain"] = "auto"
     config["asr"]["calibration"] = {"file": str(out), "max_wer": 0.5}

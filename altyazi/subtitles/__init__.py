@@ -3,6 +3,7 @@ timed cues -> .srt/.vtt + QC.
 
 ``build_subtitles`` is what ``scripts/subtitles.py`` calls. Modules: :mod:`.rules` (config),
 :mod:`.linebreak` (French line breaks), :mod:`.cues` (split/merge into readable pieces),
+:mod:`.rebalance` (French words moved between chained cues for reading speed),
 :mod:`.timing` (frames, gaps, reading speed, flags), :mod:`.qc` (figures), :mod:`.writers`
 (SubRip/WebVTT), :mod:`.plots` (report figures).
 """
@@ -17,6 +18,7 @@ from ..records import Cue, Segment
 from .cues import build_pieces
 from .onsets import SpeechRuns, align_to_audio
 from .qc import qc_report, speech_intervals
+from .rebalance import rebalance_reading
 from .rules import SubtitleRules
 from .shotsnap import snap_to_shots
 from .timing import time_cues
@@ -53,7 +55,7 @@ def build_cues(segments: list[Segment], rules: SubtitleRules, speech: SpeechRuns
         segments, stats = align_to_audio(segments, speech)
         log.info("word times on the audio (%s): %d starts and %d ends moved, %d and %d without an audio boundary near",
                  speech.source, stats["starts_moved"], stats["ends_moved"], stats["starts_kept"], stats["ends_kept"])
-    cues = time_cues(build_pieces(segments, rules), rules)
+    cues = time_cues(rebalance_reading(build_pieces(segments, rules), rules), rules)
     if cuts and rules.shot_snap_frames > 0:
         snap_to_shots(cues, cuts, rules)
     return cues
