@@ -51,6 +51,27 @@ def test_batched_and_sequential_give_one_transcript_per_piece(whisper, clip_piec
     assert same >= len(clip_pieces) // 2
 
 
+def test_looser_retry_batches_pieces_alone_and_leaves_only_the_rest_to_the_ladder(whisper, clip_pieces, caplog, monkeypatch):
+    """Speech pieces are answered alone in a batch; a silent piece goes on to the sequential
+    temperature ladder, as every retried piece did before."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="altyazi")
+    silent = Piece(99, 500.0, 502.0, np.zeros(2 * SAMPLE_RATE, np.float32))
+    pieces = clip_pieces[:3] + [silent]
+    backend = FasterWhisperBackend(whisper, device="cpu", compute_type="int8", batch_size=4, mode="packed")
+    backend.load()
+    ladder = []
+    one = backend._one
+    monkeypatch.setattr(backend, "_one", lambda p, looser: ladder.append(p.id) or one(p, looser))
+    res = backend.transcribe(pieces, looser=True)
+    backend.close()
+    assert len(res) == 4 and all(r.text for r in res[:3])
+    assert all(p.start <= w.start <= w.end <= p.end for p, r in zip(pieces, res) for w in r.words)
+    assert ladder == [99]  # (the ladder answers "Altyazı" to this silence: see the issue-13 note)
+    assert any("3 answered alone in a batch, 1 by the sequential temperature ladder" in r.getMessage() for r in caplog.records)
+
+
 def test_mixed_episode_loses_no_line(whisper, shared_clips, tmp_path):
     layout = [("silence", 1.0), ("clip", "1-0013"), ("silence", 0.6), ("tts", "Hemen buraya gel"),
               ("music", 5.0), ("tts", "Evet"), ("silence", 0.6), ("clip", "2-0050-2"), ("noise", 2.0),

@@ -9,8 +9,10 @@ Three ways to run the same pieces, each giving one transcript per piece:
 - ``batched``: ``BatchedInferencePipeline`` over the pieces given as ``clip_timestamps`` (faster-whisper
   then makes exactly one chunk per clip, no merging), ``batch_size`` pieces per encoder/decoder call.
   It has no temperature fallback, so the no-speech guard is applied here to its results.
-A looser retry (for pieces the quality gate rejected) always runs sequentially with lower no-speech
-bar, no hallucination-silence skip and the full temperature ladder.
+A looser retry (for pieces the quality gate rejected): outside ``sequential`` it first decodes each
+piece alone in its own clip, batched, with the normal guards (a piece left empty by a shared window is
+usually heard alone); the pieces still rejected then run sequentially with a lower no-speech bar, no
+hallucination-silence skip and the full temperature ladder.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from ..log import get_logger, progress
 from ..models import is_local_ref
 from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
+from .gate import check_transcript
 from .packing import layout, pack_pieces, words_to_pieces
 
 log = get_logger("asr.whisper")
 GUARDS = dict(no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
+LOOSER_GUARDS = dict(GUARDS, no_speech_threshold=0.9)
 
 
 @dataclass
@@ -97,13 +101,29 @@ class FasterWhisperBackend:
             return []
         if self.spoken is None and not looser:
             self.check_spoken_language(pieces)
-        if looser or self.mode == "sequential" or self.batch_size <= 1:
-            return [self._one(p, looser) for p in progress(pieces, description="asr pieces (faster-whisper)",
-                                                           logger=log)]
-        return self._batched(pieces)
+        if self.mode == "sequential" or self.batch_size <= 1:
+            return self._sequential(pieces, looser)
+        if not looser:
+            return self._batched(pieces)
+        # The looser retry: first each piece alone in its own clip, batched (most pieces the gate sent
+        # back came out empty from a shared window: alone they are heard), then the sequential
+        # temperature ladder only for those still empty or rejected by the no-speech bar.
+        # The batched pass keeps the normal no-speech bar: only the ladder lowers it (alone and
+        # batched, Whisper base answers "İnanılmaz." to 2 s of silence under the looser bar).
+        outs = self._batched(pieces, pack=False)
+        again = [i for i, o in enumerate(outs) if check_transcript(o.text, self.language)]
+        if again:
+            for i, out in zip(again, self._sequential([pieces[i] for i in again], True), strict=True):
+                outs[i] = out
+        log.info("looser retry of %d piece(s): %d answered alone in a batch, %d by the sequential temperature ladder",
+                 len(pieces), len(pieces) - len(again), len(again))
+        return outs
+
+    def _sequential(self, pieces: list[Piece], looser: bool) -> list[Transcript]:
+        return [self._one(p, looser) for p in progress(pieces, description="asr pieces (faster-whisper)", logger=log)]
 
     def _one(self, piece: Piece, looser: bool) -> Transcript:
-        guards = dict(GUARDS, no_speech_threshold=0.9) if looser else GUARDS
+        guards = LOOSER_GUARDS if looser else GUARDS
         segments, info = self.model.transcribe(
             piece.audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
             condition_on_previous_text=False, vad_filter=False, without_timestamps=False,
@@ -112,7 +132,7 @@ class FasterWhisperBackend:
         return _collect(list(segments), piece, offset=0.0, language=info.language,
                         probability=info.language_probability)
 
-    def _batched(self, pieces: list[Piece]) -> list[Transcript]:
+    def _batched(self, pieces: list[Piece], pack: bool = True, guards: dict = GUARDS) -> list[Transcript]:
         from faster_whisper import BatchedInferencePipeline
 
         from ..gpu import BatchSizer
@@ -120,7 +140,7 @@ class FasterWhisperBackend:
         # `batched`: each piece is its own clip (one chunk per piece). `packed`: consecutive pieces
         # share a clip up to `pack_seconds` (altyazi/asr/packing.py, the policy Voxtral uses too):
         # ~3x fewer 30 s windows to encode and decode, and Whisper hears its neighbours as context.
-        windows = pack_pieces(pieces, self.pack_seconds if self.mode == "packed" else 0.0)
+        windows = pack_pieces(pieces, self.pack_seconds if self.mode == "packed" and pack else 0.0)
         audio = layout(pieces)
         clips = [{"start": w.start / SAMPLE_RATE, "end": (w.start + w.samples) / SAMPLE_RATE} for w in windows]
         pipeline = BatchedInferencePipeline(self.model)
@@ -131,7 +151,7 @@ class FasterWhisperBackend:
             segments, info = pipeline.transcribe(
                 audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
                 clip_timestamps=clips, batch_size=size, without_timestamps=False, temperature=0.0,
-                log_progress=False, **GUARDS)
+                log_progress=False, **guards)
             return list(progress(segments, total=None, description=f"asr segments (faster-whisper {self.mode})",
                                  logger=log)), info
         segments, info = sizer.call(run)
@@ -144,7 +164,7 @@ class FasterWhisperBackend:
             gi = by_seek.get(seg.seek)
             if gi is None:  # should not happen; fall back to the time
                 gi = int(np.searchsorted([c["start"] for c in clips], seg.start, side="right") - 1)
-            if _no_speech(seg):
+            if _no_speech(seg, guards):
                 dropped += 1
                 continue
             base = clips[gi]["start"]
@@ -191,9 +211,9 @@ class FasterWhisperBackend:
         gc.collect()
 
 
-def _no_speech(seg) -> bool:
+def _no_speech(seg, guards: dict = GUARDS) -> bool:
     """Whisper's own rule: probably silence when no_speech_prob is high and the text is unlikely."""
-    return seg.no_speech_prob > GUARDS["no_speech_threshold"] and seg.avg_logprob < GUARDS["log_prob_threshold"]
+    return seg.no_speech_prob > guards["no_speech_threshold"] and seg.avg_logprob < guards["log_prob_threshold"]
 
 
 def _collect(segments: list, piece: Piece, offset: float, language: str | None, probability: float | None) -> Transcript:
