@@ -68,7 +68,7 @@ def test_looser_retry_batches_pieces_alone_and_leaves_only_the_rest_to_the_ladde
     backend.close()
     assert len(res) == 4 and all(r.text for r in res[:3])
     assert all(p.start <= w.start <= w.end <= p.end for p, r in zip(pieces, res) for w in r.words)
-    assert ladder == [99]  # (the ladder answers "Altyazı" to this silence: see the issue-13 note)
+    assert ladder == [99]  # (the ladder answers "Altyazı" to this silence, which the gate rejects as a known hallucination)
     assert any("3 answered alone in a batch, 1 by the sequential temperature ladder" in r.getMessage() for r in caplog.records)
 
 
