@@ -107,9 +107,8 @@ class FasterWhisperBackend:
             return self._batched(pieces)
         # The looser retry: first each piece alone in its own clip, batched (most pieces the gate sent
         # back came out empty from a shared window: alone they are heard), then the sequential
-        # temperature ladder only for those still empty or rejected by the no-speech bar.
-        # The batched pass keeps the normal no-speech bar: only the ladder lowers it (alone and
-        # batched, Whisper base answers "İnanılmaz." to 2 s of silence under the looser bar).
+        # temperature ladder for those the gate still rejects. The batch keeps the normal no-speech
+        # bar: under the looser one Whisper base answers "İnanılmaz." to 2 s of silence.
         outs = self._batched(pieces, pack=False)
         again = [i for i, o in enumerate(outs) if check_transcript(o.text, self.language)]
         if again:
@@ -132,7 +131,7 @@ class FasterWhisperBackend:
         return _collect(list(segments), piece, offset=0.0, language=info.language,
                         probability=info.language_probability)
 
-    def _batched(self, pieces: list[Piece], pack: bool = True, guards: dict = GUARDS) -> list[Transcript]:
+    def _batched(self, pieces: list[Piece], pack: bool = True) -> list[Transcript]:
         from faster_whisper import BatchedInferencePipeline
 
         from ..gpu import BatchSizer
@@ -151,7 +150,7 @@ class FasterWhisperBackend:
             segments, info = pipeline.transcribe(
                 audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
                 clip_timestamps=clips, batch_size=size, without_timestamps=False, temperature=0.0,
-                log_progress=False, **guards)
+                log_progress=False, **GUARDS)
             return list(progress(segments, total=None, description=f"asr segments (faster-whisper {self.mode})",
                                  logger=log)), info
         segments, info = sizer.call(run)
@@ -164,7 +163,7 @@ class FasterWhisperBackend:
             gi = by_seek.get(seg.seek)
             if gi is None:  # should not happen; fall back to the time
                 gi = int(np.searchsorted([c["start"] for c in clips], seg.start, side="right") - 1)
-            if _no_speech(seg, guards):
+            if _no_speech(seg):
                 dropped += 1
                 continue
             base = clips[gi]["start"]
@@ -211,9 +210,9 @@ class FasterWhisperBackend:
         gc.collect()
 
 
-def _no_speech(seg, guards: dict = GUARDS) -> bool:
+def _no_speech(seg) -> bool:
     """Whisper's own rule: probably silence when no_speech_prob is high and the text is unlikely."""
-    return seg.no_speech_prob > guards["no_speech_threshold"] and seg.avg_logprob < guards["log_prob_threshold"]
+    return seg.no_speech_prob > GUARDS["no_speech_threshold"] and seg.avg_logprob < GUARDS["log_prob_threshold"]
 
 
 def _collect(segments: list, piece: Piece, offset: float, language: str | None, probability: float | None) -> Transcript:

@@ -18,10 +18,9 @@ from ..records import Cue, Segment
 from .cues import build_pieces
 from .onsets import SpeechRuns, align_to_audio
 from .qc import qc_report, speech_intervals
-from .rebalance import rebalance_reading
+from .rebalance import time_rebalanced
 from .rules import SubtitleRules
 from .shotsnap import snap_to_shots
-from .timing import time_cues
 from .timingqc import timing_qc
 from .verdict import verdict_line
 from .writers import compose_srt, compose_vtt, to_subtitles
@@ -55,7 +54,7 @@ def build_cues(segments: list[Segment], rules: SubtitleRules, speech: SpeechRuns
         segments, stats = align_to_audio(segments, speech)
         log.info("word times on the audio (%s): %d starts and %d ends moved, %d and %d without an audio boundary near",
                  speech.source, stats["starts_moved"], stats["ends_moved"], stats["starts_kept"], stats["ends_kept"])
-    cues = time_cues(rebalance_reading(build_pieces(segments, rules), rules), rules)
+    cues = time_rebalanced(build_pieces(segments, rules), rules)
     if cuts and rules.shot_snap_frames > 0:
         snap_to_shots(cues, cuts, rules)
     return cues

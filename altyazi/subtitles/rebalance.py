@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from ..log import get_logger
 from ..records import Cue
-from .cues import _fits
+from .cues import _fits, _same_speaker
 from .linebreak import FORBIDDEN, break_cost
 from .rules import SubtitleRules, display_chars
 from .timing import EPS, time_cues
@@ -35,9 +35,8 @@ def _chars(tokens: list[str]) -> int:
 
 def _movable(a: Cue, b: Cue, rules: SubtitleRules) -> bool:
     """Two chained cues of one speaker, each plain (not a dialogue cue), both with French."""
-    sa, sb = set(a.speakers), set(b.speakers)
     return (b.start - a.end <= rules.close_gap_s + EPS and not a.dialogue_at and not b.dialogue_at
-            and bool(a.fr_tokens) and bool(b.fr_tokens) and (not sa or not sb or len(sa | sb) == 1))
+            and bool(a.fr_tokens) and bool(b.fr_tokens) and _same_speaker(a, b))
 
 
 def _best_move(a: Cue, b: Cue, ta: Cue, tb: Cue, rules: SubtitleRules) -> tuple[list[str], list[str]] | None:
@@ -68,12 +67,15 @@ def _best_move(a: Cue, b: Cue, ta: Cue, tb: Cue, rules: SubtitleRules) -> tuple[
     return left, right
 
 
-def rebalance_reading(pieces: list[Cue], rules: SubtitleRules, rounds: int = 2) -> list[Cue]:
-    """``pieces`` (untimed cues, in order) with French words moved between chained cues where one
-    reads faster than ``max_cps`` (module doc); a trial timing measures the reading speeds."""
+def time_rebalanced(pieces: list[Cue], rules: SubtitleRules, rounds: int = 2) -> list[Cue]:
+    """The timed cues of ``pieces`` (:func:`.timing.time_cues`), with French words moved between
+    chained cues where one reads faster than ``max_cps`` (module doc). The timing measures the
+    reading speeds and runs again only after a round that moved words (at most ``rounds`` rounds)."""
     moved = 0
-    for _ in range(rounds):
+    for round_ in range(rounds + 1):
         timed = time_cues([replace(c, flags=list(c.flags)) for c in pieces], rules)
+        if round_ == rounds:
+            break
         changed = False
         for i in range(len(pieces) - 1):
             a, b = pieces[i], pieces[i + 1]
@@ -89,4 +91,4 @@ def rebalance_reading(pieces: list[Cue], rules: SubtitleRules, rounds: int = 2) 
             break
     if moved:
         log.info("reading speed: French words moved across %d boundary(ies) between chained cues", moved)
-    return pieces
+    return timed
