@@ -61,6 +61,7 @@ def prepare_gemma(dest_dir: str | Path) -> Path:
 
 
 GGUF_STAMP = "converted-from.json"
+CONVERSION_FORMAT = 2  # 2: tokenizer saved for the fast load (see fast_tokenizer_config); older folders are redone
 
 
 def convert_gguf(gguf: str | Path, dest: str | Path) -> Path:
@@ -72,7 +73,7 @@ def convert_gguf(gguf: str | Path, dest: str | Path) -> Path:
 
     gguf, dest = Path(gguf), Path(dest)
     st = gguf.stat()
-    stamp = {"gguf": gguf.name, "size": st.st_size, "mtime": int(st.st_mtime)}
+    stamp = {"gguf": gguf.name, "size": st.st_size, "mtime": int(st.st_mtime), "format": CONVERSION_FORMAT}
     if (dest / GGUF_STAMP).is_file() and json.loads((dest / GGUF_STAMP).read_text()) == stamp \
             and (dest / "model.safetensors").is_file():
         return dest
@@ -91,12 +92,32 @@ def convert_gguf(gguf: str | Path, dest: str | Path) -> Path:
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     tokenizer.save_pretrained(tmp)
+    fast_tokenizer_config(tokenizer, tmp)
     model.save_pretrained(tmp, safe_serialization=True)
     (tmp / GGUF_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
     shutil.rmtree(dest, ignore_errors=True)
     os.replace(tmp, dest)   # the folder appears whole or not at all
     log.info("translator folder ready: %s", dest)
     return dest
+
+
+def fast_tokenizer_config(tokenizer, folder: Path) -> None:
+    """Rewrite ``folder/tokenizer_config.json`` so that ``AutoTokenizer`` loads ``tokenizer.json``
+    straight into the Rust tokenizer: ``TokenizersBackend`` (transformers' class for a complete
+    tokenizer.json) instead of ``GemmaTokenizer``, whose ``__init__`` parses the 33 MB file in Python
+    and rebuilds it, and the added tokens listed in the config (``added_tokens_decoder``, as the hub's
+    Gemma repos do) so that the file is not parsed a second time for them. Measured on the 2-core
+    machine: 5.9 s -> 2.4 s; the token ids equal the GGUF tokenizer's (tests/test_translator_folder.py)."""
+    import json
+
+    path = folder / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["tokenizer_class"] = "TokenizersBackend"
+    config["added_tokens_decoder"] = {
+        str(i): {"content": t.content, "lstrip": t.lstrip, "normalized": t.normalized, "rstrip": t.rstrip,
+                 "single_word": t.single_word, "special": t.special}
+        for i, t in sorted(tokenizer.added_tokens_decoder.items())}
+    path.write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def prepare_offline_models(models_dir: str | Path = "models") -> dict[str, Path]:

@@ -30,7 +30,8 @@ def test_conversion_is_reused_while_the_gguf_is_unchanged(tmp_path, monkeypatch)
     dest.mkdir()
     (dest / "model.safetensors").write_bytes(b"x")
     st = gguf.stat()
-    (dest / models.GGUF_STAMP).write_text(json.dumps({"gguf": "m.gguf", "size": st.st_size, "mtime": int(st.st_mtime)}))
+    (dest / models.GGUF_STAMP).write_text(json.dumps({"gguf": "m.gguf", "size": st.st_size, "mtime": int(st.st_mtime),
+                                                         "format": models.CONVERSION_FORMAT}))
     assert models.convert_gguf(gguf, dest) == dest               # nothing loaded (the GGUF is not real)
     import transformers
 
@@ -41,6 +42,10 @@ def test_conversion_is_reused_while_the_gguf_is_unchanged(tmp_path, monkeypatch)
         raise Loaded()
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", load)
     gguf.write_bytes(b"GGUF" + b"\0" * 200)                       # changed: converted again
+    with pytest.raises(Loaded):
+        models.convert_gguf(gguf, dest)
+    st = gguf.stat()                                              # a folder of an older conversion format
+    (dest / models.GGUF_STAMP).write_text(json.dumps({"gguf": "m.gguf", "size": st.st_size, "mtime": int(st.st_mtime)}))
     with pytest.raises(Loaded):
         models.convert_gguf(gguf, dest)
     assert (dest / "model.safetensors").is_file()                 # the old folder is untouched on failure

@@ -156,7 +156,7 @@ class LLM:
         self.batch_size = self._pick_batch_size(use_cuda)
         self._pending = None
         self.load_seconds += time.perf_counter() - t0
-        log.info("translation model %s loaded on %s in %.0f s (%s via %s, %s prompts, batch size %d)",
+        log.info("translation model %s loaded on %s in %.1f s (%s via %s, %s prompts, batch size %d)",
                  ref, "cuda" if use_cuda else f"cpu, {torch.get_num_threads()} thread(s)", self.load_seconds, dtype,
                  cls.__name__, "chat" if self.is_chat else "few-shot completion", self.batch_size)
 
