@@ -89,3 +89,34 @@ def test_mixed_episode_loses_no_line(whisper, shared_clips, tmp_path):
         assert s.text or "empty" in s.flags                      # nothing silently blank
     assert summary["audio_seconds"] == pytest.approx(audio.size / SAMPLE_RATE, abs=0.01)
     assert np.isfinite(summary["rtf"])
+
+
+def test_spoken_language_comes_with_the_decoding(whisper, clip_pieces, caplog, monkeypatch):
+    """Packed mode reads Whisper's language scores off the windows it decodes: Turkish clips pass
+    the check, English speech (espeak-ng) is warned about, and no separate 30 s pass is made."""
+    import logging
+
+    from tools.samples import espeak
+
+    caplog.set_level(logging.INFO, logger="altyazi")
+    backend = FasterWhisperBackend(whisper, device="cpu", compute_type="int8", batch_size=4, mode="packed")
+    backend.load()
+    monkeypatch.setattr(backend.model, "detect_language", lambda *a, **k: pytest.fail("a separate language pass"))
+    assert backend.transcribe(clip_pieces)[0].text
+    lang, prob = backend.spoken
+    assert lang == "tr" and prob > 0.5
+    assert not [r for r in caplog.records if "sounds like" in r.getMessage()]
+
+    english = ["The weather is very nice today, and we are going to the beach.",
+               "I do not know where my brother has gone, but he will come back tonight."]
+    pieces, t = [], 0.0
+    for i, text in enumerate(english):
+        audio = espeak(text, voice="en")
+        pieces.append(Piece(i, t, t + audio.size / SAMPLE_RATE, audio))
+        t += audio.size / SAMPLE_RATE + 2.0
+    backend.spoken = None
+    backend.transcribe(pieces)
+    backend.close()
+    assert backend.spoken[0] == "en"
+    [warning] = [r.getMessage() for r in caplog.records if "sounds like" in r.getMessage()]
+    assert "'en'" in warning and "not 'tr'" in warning

@@ -11,10 +11,9 @@ import json
 import time
 
 import pytest
+from conftest import SHARED
 
 from altyazi.models import fast_tokenizer_config
-
-from conftest import SHARED
 
 pytestmark = pytest.mark.slow
 

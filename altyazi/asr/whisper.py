@@ -99,12 +99,14 @@ class FasterWhisperBackend:
         assert self.model is not None, "load() first"
         if not pieces:
             return []
-        if self.spoken is None and not looser:
-            self.check_spoken_language(pieces)
         if self.mode == "sequential" or self.batch_size <= 1:
+            if self.spoken is None and not looser:
+                self.check_spoken_language(pieces)
             return self._sequential(pieces, looser)
         if not looser:
-            return self._batched(pieces)
+            # the spoken-language check comes with the decoding: every window's encoder output is
+            # also asked for Whisper's language scores (one decoder step, no encoder pass of its own)
+            return self._batched(pieces, listen=self.spoken is None)
         # The looser retry: first each piece alone in its own clip, batched (most pieces the gate sent
         # back came out empty from a shared window: alone they are heard), then the sequential
         # temperature ladder for those the gate still rejects. The batch keeps the normal no-speech
@@ -131,7 +133,7 @@ class FasterWhisperBackend:
         return _collect(list(segments), piece, offset=0.0, language=info.language,
                         probability=info.language_probability)
 
-    def _batched(self, pieces: list[Piece], pack: bool = True) -> list[Transcript]:
+    def _batched(self, pieces: list[Piece], pack: bool = True, listen: bool = False) -> list[Transcript]:
         from faster_whisper import BatchedInferencePipeline
 
         from ..gpu import BatchSizer
@@ -146,7 +148,12 @@ class FasterWhisperBackend:
         sizer = self.sizer or BatchSizer(self.batch_size, "faster-whisper")
         self.sizer = sizer
 
+        scores: list[list[tuple[str, float]]] = []
+        if listen:
+            _listen_for_language(pipeline, scores)
+
         def run(size: int) -> tuple[list, object]:
+            scores.clear()  # an OOM-halved rerun starts over
             segments, info = pipeline.transcribe(
                 audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
                 clip_timestamps=clips, batch_size=size, without_timestamps=False, temperature=0.0,
@@ -170,14 +177,49 @@ class FasterWhisperBackend:
             timed = [Word(w.start - base, w.end - base, w.word, w.probability) for w in seg.words or []]
             for i, ws in words_to_pieces(windows[gi], pieces, timed).items():
                 words[i].extend(ws)
+        if listen:
+            self._spoken_from_windows(scores, [sum(pieces[i].audio.size for i in w.members) / SAMPLE_RATE
+                                               for w in windows])
         if dropped:
             log.debug("%d segment(s) dropped by the no-speech guard", dropped)
         log.debug("%d piece(s) in %d clip(s) (%s)", len(pieces), len(clips), self.mode)
         return [Transcript(" ".join(w.word for w in ws).strip(), ws, info.language, info.language_probability)
                 for ws in words]
 
+    def _spoken_from_windows(self, scores: list[list[tuple[str, float]]], speech_s: list[float]) -> None:
+        """The spoken-language verdict of the whole episode from every window's language scores
+        (averaged, weighted by the window's speech): it warns when another language is likely, and
+        names the windows that sound like another language in an otherwise Turkish episode."""
+        if len(scores) != len(speech_s) or not scores:
+            self.spoken = ("unknown", 0.0)
+            log.warning("spoken language check skipped (%d language scores for %d windows); transcribing as %r",
+                        len(scores), len(speech_s), self.language)
+            return
+        total = sum(speech_s) or 1.0
+        mean: dict[str, float] = {}
+        for pairs, weight in zip(scores, speech_s):
+            for token, prob in pairs:
+                lang = token.strip("<|>")
+                mean[lang] = mean.get(lang, 0.0) + prob * weight / total
+        lang = max(mean, key=mean.get)
+        others = [i for i, pairs in enumerate(scores) if pairs and pairs[0][0].strip("<|>") != self.language]
+        self._verdict(lang, mean[lang], f"{len(scores)} windows, {sum(speech_s):.0f} s of speech")
+        if others and lang == self.language:
+            log.info("%d of %d window(s) sound more like another language (first: window %d, %r)", len(others),
+                     len(scores), others[0], scores[others[0]][0][0].strip("<|>"))
+
+    def _verdict(self, lang: str, prob: float, over: str) -> tuple[str, float]:
+        self.spoken = (lang, float(prob))
+        if lang != self.language and prob >= 0.5:
+            log.warning("the speech sounds like %r (p=%.2f, %s), not %r (asr.language): is this episode in "
+                        "Turkish? Its transcript and subtitles will be poor", lang, prob, over, self.language)
+        else:
+            log.info("spoken language check: %s (p=%.2f, %s)", lang, prob, over)
+        return self.spoken
+
     def check_spoken_language(self, pieces: list[Piece], seconds: float = 30.0) -> tuple[str, float]:
-        """Whisper's language identification on the first ``seconds`` of speech.
+        """Whisper's language identification on the first ``seconds`` of speech (sequential mode; the
+        batched modes read it off every window they decode, see :meth:`_spoken_from_windows`).
 
         Decoding is forced to ``language``, which turns foreign speech into Turkish-looking text that no
         text-level check can catch; the audio itself tells. Warns when another language is likely.
@@ -197,17 +239,27 @@ class FasterWhisperBackend:
                         str(err).splitlines()[0][:160] if str(err) else "", self.language)
             self.spoken = ("unknown", 0.0)
             return self.spoken
-        self.spoken = (lang, float(prob))
-        if lang != self.language and prob >= 0.5:
-            log.warning("the speech sounds like %r (p=%.2f), not %r (asr.language): is this episode in "
-                        "Turkish? Its transcript and subtitles will be poor", lang, prob, self.language)
-        else:
-            log.info("spoken language check: %s (p=%.2f)", lang, prob)
-        return self.spoken
+        return self._verdict(lang, prob, f"first {seconds:.0f} s of speech")
 
     def close(self) -> None:
         self.model = None
         gc.collect()
+
+
+def _listen_for_language(pipeline, scores: list) -> None:
+    """Make ``pipeline`` (a ``BatchedInferencePipeline``) also append each window's language scores
+    (CTranslate2's ``detect_language`` on the encoder output it has just computed) to ``scores``."""
+    generate = pipeline.generate_segment_batched
+    whisper = pipeline.model.model
+
+    def generate_and_listen(features, tokenizer, options):
+        encoder_output, outputs = generate(features, tokenizer, options)
+        try:
+            scores.extend(whisper.detect_language(encoder_output))
+        except RuntimeError as err:  # an English-only model has no language scores
+            log.debug("no language scores: %s", err)
+        return encoder_output, outputs
+    pipeline.generate_segment_batched = generate_and_listen
 
 
 def _no_speech(seg) -> bool:
