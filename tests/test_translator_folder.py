@@ -40,11 +40,14 @@ def test_the_folder_tokenizer_loads_straight_into_rust(tokenizers):
 
 def test_the_folder_tokenizer_gives_the_gguf_ids(tokenizers):
     reference, converted, _, _ = tokenizers
-    rows = (SHARED / "data" / "tatoeba-tr-fr.dev.tsv").read_text(encoding="utf-8").splitlines()
-    texts = [cell for row in rows for cell in row.split("\t") if cell.strip()]
-    texts += ["<bos>Türkçe: Bu devlet nasıl ayakta duracak?\nFrançais: Comment cet État tiendra-t-il ?<eos>",
-              "  İki  boşluk,\n\nsatır sonu\tve sekme — «guillemets» … 1990'da", "<start_of_turn>user\nSelam<end_of_turn>"]
-    assert len(texts) > 500
+    texts = ["<bos>Türkçe: Bu devlet nasıl ayakta duracak?\nFrançais: Comment cet État tiendra-t-il ?<eos>",
+             "  İki  boşluk,\n\nsatır sonu\tve sekme — «guillemets» … 1990'da", "<start_of_turn>user\nSelam<end_of_turn>",
+             "Emanet, Yaman Kırımlı'nın konağında geçiyor.", "Je n'en peux plus, Seher ! Où étais-tu ?"]
+    tatoeba = SHARED / "data" / "tatoeba-tr-fr.dev.tsv"
+    if tatoeba.is_file():  # the 600 real sentences when the shared data is there (CI has it)
+        rows = tatoeba.read_text(encoding="utf-8").splitlines()
+        texts += [cell for row in rows for cell in row.split("\t") if cell.strip()]
+        assert len(texts) > 500
     differ = [t for t in texts if reference(t)["input_ids"] != converted(t)["input_ids"]]
     assert not differ, differ[:3]
     ids = reference(texts[:100])["input_ids"]
