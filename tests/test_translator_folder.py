@@ -57,8 +57,9 @@ def test_the_folder_tokenizer_gives_the_gguf_ids(tokenizers):
         (reference.bos_token, reference.eos_token, reference.pad_token)
 
 
-def test_an_older_folder_is_rewritten_in_place(tokenizers, tmp_path):
-    """fast_tokenizer_config on a plain save_pretrained folder (what the format-1 conversion left)."""
+def test_fast_tokenizer_config_turns_a_plain_gemma_save_into_the_fast_one(tokenizers, tmp_path):
+    """fast_tokenizer_config alone, on the GGUF tokenizer's plain save_pretrained folder (the step
+    convert_gguf adds after that save)."""
     reference, _, _, _ = tokenizers
     reference.save_pretrained(tmp_path)
     assert json.loads((tmp_path / "tokenizer_config.json").read_text())["tokenizer_class"] != "TokenizersBackend"

@@ -198,15 +198,14 @@ class FasterWhisperBackend:
         total = sum(speech_s) or 1.0
         mean: dict[str, float] = {}
         for pairs, weight in zip(scores, speech_s):
-            for token, prob in pairs:
-                lang = token.strip("<|>")
+            for lang, prob in pairs:
                 mean[lang] = mean.get(lang, 0.0) + prob * weight / total
         lang = max(mean, key=mean.get)
-        others = [i for i, pairs in enumerate(scores) if pairs and pairs[0][0].strip("<|>") != self.language]
+        others = [i for i, pairs in enumerate(scores) if pairs and pairs[0][0] != self.language]
         self._verdict(lang, mean[lang], f"{len(scores)} windows, {sum(speech_s):.0f} s of speech")
         if others and lang == self.language:
             log.info("%d of %d window(s) sound more like another language (first: window %d, %r)", len(others),
-                     len(scores), others[0], scores[others[0]][0][0].strip("<|>"))
+                     len(scores), others[0], scores[others[0]][0][0])
 
     def _verdict(self, lang: str, prob: float, over: str) -> tuple[str, float]:
         self.spoken = (lang, float(prob))
@@ -248,14 +247,16 @@ class FasterWhisperBackend:
 
 def _listen_for_language(pipeline, scores: list) -> None:
     """Make ``pipeline`` (a ``BatchedInferencePipeline``) also append each window's language scores
-    (CTranslate2's ``detect_language`` on the encoder output it has just computed) to ``scores``."""
+    (CTranslate2's ``detect_language`` on the encoder output it has just computed) to ``scores``, as
+    ``[(code, probability), ...]`` best first (``"<|tr|>"`` -> ``"tr"``)."""
     generate = pipeline.generate_segment_batched
     whisper = pipeline.model.model
 
     def generate_and_listen(features, tokenizer, options):
         encoder_output, outputs = generate(features, tokenizer, options)
         try:
-            scores.extend(whisper.detect_language(encoder_output))
+            scores.extend([(token.strip("<|>"), prob) for token, prob in pairs]
+                          for pairs in whisper.detect_language(encoder_output))
         except RuntimeError as err:  # an English-only model has no language scores
             log.debug("no language scores: %s", err)
         return encoder_output, outputs
