@@ -41,26 +41,26 @@ def speech_probabilities(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> l
     """Silero's speech probability of every 512-sample window, computed once so that pieces and
     runs share it.
 
-    Silero's "sequence" ONNX build (``load_silero_vad(sequence=True)``, shipped in the package) runs
-    the same network over blocks of 512 windows per call instead of one call per window; its
-    probabilities equal the streaming model's (silero's claim; bit-exact over 719 s of the timing
-    bench, 1.0 s against 2.9 s; pieces checked against ``get_speech_timestamps`` in the tests).
-    The loop is ``SileroVADSequence.audio_forward``'s, written out for the progress lines.
+    Silero's "sequence" ONNX build (shipped in the package) runs the same network over blocks of
+    512 windows per call instead of one call per window; its probabilities equal the streaming
+    model's (silero's claim; bit-exact over 719 s of the timing bench, 1.0 s against 2.9 s; pieces
+    checked against ``get_speech_timestamps`` in the tests). The loop is
+    ``SileroVADSequence.audio_forward``'s, run through :mod:`altyazi.silero` so that torch is
+    never imported (see there).
     """
-    from silero_vad import load_silero_vad
-    from silero_vad.sequence_vad import RATE_CONFIG, frame_blocks
+    from .silero import MAX_FRAMES, RATE_CONFIG, frame_blocks, load_session
 
     if sample_rate not in RATE_CONFIG:
         raise ValueError(f"silero-vad needs 8 or 16 kHz audio, not {sample_rate} Hz")
-    model = load_silero_vad(sequence=True)
+    session = load_session()
     frame_samples, context_samples = RATE_CONFIG[sample_rate]
     audio = np.ascontiguousarray(audio, dtype=np.float32)
     hidden = np.zeros((1, 1, 128), dtype=np.float32)
     cell = np.zeros((1, 1, 128), dtype=np.float32)
     probs: list[float] = []
     tenths, total = EveryTenth(), audio.size
-    for block in frame_blocks(audio, frame_samples, context_samples, model.max_frames):
-        values, hidden, cell = model.session.run(["speech_probs", "hn", "cn"], {"input": block, "h": hidden, "c": cell})
+    for block in frame_blocks(audio, frame_samples, context_samples, MAX_FRAMES):
+        values, hidden, cell = session.run(["speech_probs", "hn", "cn"], {"input": block, "h": hidden, "c": cell})
         probs.extend(np.asarray(values, dtype=np.float64).reshape(-1).tolist())
         tenth = tenths.tick(min(len(probs) * frame_samples, total), total)
         if tenth is not None:  # a log line at each 10 % of the audio
@@ -69,10 +69,9 @@ def speech_probabilities(audio: np.ndarray, sample_rate: int = SAMPLE_RATE) -> l
 
 
 def _stamps(probs: list[float], n_samples: int, sample_rate: int, **kw) -> list[tuple[int, int]]:
-    from silero_vad.utils_vad import get_speech_timestamps_from_probs
+    from .silero import speech_timestamps
 
-    out = get_speech_timestamps_from_probs(probs, sampling_rate=sample_rate, audio_length_samples=n_samples,
-                                           return_seconds=False, **kw)
+    out = speech_timestamps(probs, sampling_rate=sample_rate, audio_length_samples=n_samples, **kw)
     return [(int(s["start"]), int(s["end"])) for s in out]
 
 
