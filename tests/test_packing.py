@@ -41,6 +41,22 @@ def test_pack_pieces_groups_consecutive_pieces_within_the_limit():
     assert [w.members for w in pack_pieces(pieces, 0.0)] == [[i] for i in range(6)]
 
 
+def test_pieces_that_touch_in_the_episode_keep_its_continuous_audio():
+    """Silero splits a short pause between two pieces (each gets half): packed, the window holds the
+    episode's own samples there, with no silence the speaker never made; apart pieces get GAP_S."""
+    rng = np.random.default_rng(3)
+    episode = (0.1 * rng.standard_normal(20 * SAMPLE_RATE)).astype(np.float32)
+    spans = [(1.0, 3.2), (3.2, 5.0), (5.0, 6.5), (9.0, 11.0)]   # three touching, then a real pause
+    pieces = [Piece(i, a, b, episode[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)]) for i, (a, b) in enumerate(spans)]
+    [w] = pack_pieces(pieces, 28.0)
+    gap = int(GAP_S * SAMPLE_RATE)
+    assert w.offsets == [0, int(2.2 * SAMPLE_RATE), int(4.0 * SAMPLE_RATE), int(5.5 * SAMPLE_RATE) + gap]
+    audio = window_audio(pieces, w)
+    np.testing.assert_array_equal(audio[:int(5.5 * SAMPLE_RATE)], episode[SAMPLE_RATE:int(6.5 * SAMPLE_RATE)])
+    assert not audio[int(5.5 * SAMPLE_RATE):int(5.5 * SAMPLE_RATE) + gap].any()
+    np.testing.assert_array_equal(layout(pieces)[w.start:w.start + w.samples], audio)
+
+
 def test_words_go_back_to_their_piece_in_episode_time():
     pieces = make_pieces([2.0, 3.0])
     w = pack_pieces(pieces, 30.0)[0]
