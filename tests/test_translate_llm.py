@@ -10,7 +10,7 @@ import pytest
 
 from altyazi.records import Segment
 from altyazi.translate import translate_segments
-from altyazi.translate.llm import LLM, architectures
+from altyazi.translate.llm import CPU_BATCH, LLM, architectures
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAT_TEMPLATE = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
@@ -40,7 +40,8 @@ def build_tokenizer(folder: Path, chat: bool):
 
 def build_tiny(folder: Path, kind: str) -> Path:
     """kind: "mistral-chat" (MistralForCausalLM + chat template), "llama-base" (no template),
-    "mistral3-chat" (Mistral3ForConditionalGeneration, as Mistral Small 3.1/3.2)."""
+    "mistral3-chat" (Mistral3ForConditionalGeneration, as Mistral Small 3.1/3.2), "gemma3-base"
+    (Gemma3ForCausalLM, as the offline Gemma 3 270M: sliding-window and full-attention layers)."""
     import torch
     from transformers import (
         LlamaConfig,
@@ -59,6 +60,11 @@ def build_tiny(folder: Path, kind: str) -> Path:
                 pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
     if kind == "llama-base":
         model = LlamaForCausalLM(LlamaConfig(**text))
+    elif kind == "gemma3-base":
+        from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+        model = Gemma3ForCausalLM(Gemma3TextConfig(**text, head_dim=8, sliding_window=192,
+                                                   layer_types=["sliding_attention", "full_attention"]))
     elif kind == "mistral-chat":
         model = MistralForCausalLM(MistralConfig(**text))
     else:
@@ -73,7 +79,7 @@ def build_tiny(folder: Path, kind: str) -> Path:
 @pytest.fixture(scope="module")
 def tiny_models(tmp_path_factory):
     base = tmp_path_factory.mktemp("tiny-llms")
-    return {kind: build_tiny(base / kind, kind) for kind in ("mistral-chat", "llama-base", "mistral3-chat")}
+    return {kind: build_tiny(base / kind, kind) for kind in ("mistral-chat", "llama-base", "mistral3-chat", "gemma3-base")}
 
 
 def demo_lines(n: int) -> list[dict]:
@@ -89,7 +95,7 @@ def test_tiny_model_loads_with_the_right_class_and_style(tiny_models, kind, cls_
     llm = LLM(str(tiny_models[kind])).load()
     assert architectures(str(tiny_models[kind])) == [cls_name]
     assert type(llm.model).__name__ == cls_name and llm.is_chat is is_chat
-    assert llm.tokenizer.padding_side == "left" and llm.batch_size == 4  # CPU default
+    assert llm.tokenizer.padding_side == "left" and llm.batch_size == CPU_BATCH  # CPU default
     llm.close()
 
 
@@ -103,6 +109,63 @@ def test_batched_left_padded_generation_matches_one_by_one(tiny_models):
     convs = [[{"role": "user", "content": "Kiraz uyumuyor."}],
              [{"role": "system", "content": "Translate."}, {"role": "user", "content": "Seher Hanım, Yaman Bey geldi."}]]
     assert chat.chat(convs, 6) == [chat.chat([c], 6)[0] for c in convs]
+
+
+SHARED_HEAD = ("Turkish TV drama dialogue translated into natural spoken French subtitles.\n\n"
+               "Turkish: Seher Hanım, Yaman Bey geldi.\nFrench: Monsieur Yaman est arrivé.\n\n"
+               "Turkish: Kiraz uyumuyor.\nFrench: Comment tu vas ?\n\n")
+
+
+@pytest.mark.parametrize("kind", ["llama-base", "mistral-chat", "mistral3-chat", "gemma3-base"])
+def test_the_shared_prefix_cache_changes_no_reply(tiny_models, kind):
+    """Prompts that share their beginning (instructions, few-shot examples) reuse its KV cache;
+    the replies equal those generated without it, and those of each prompt alone."""
+    llm = LLM(str(tiny_models[kind]), batch_size=3).load()
+    ends = ["Turkish: Hadi var git.\nFrench:", "Turkish: Nerede kaldı bu adam? Seher Hanım geldi.\nFrench:",
+            "Turkish: İki gün.\nFrench:"]
+    if llm.is_chat:
+        items = [[{"role": "system", "content": SHARED_HEAD}, {"role": "user", "content": e}] for e in ends]
+        run = lambda xs: llm.chat(xs, 8)  # noqa: E731
+    else:
+        items = [SHARED_HEAD + e for e in ends]
+        run = lambda xs: llm.complete(xs, max_new_tokens=8, stop=None)  # noqa: E731
+    assert len(llm.tokenizer(SHARED_HEAD)["input_ids"]) > 32  # long enough to be cached
+    if kind == "gemma3-base":  # within its sliding window (next test: beyond it)
+        assert max(len(llm.tokenizer(SHARED_HEAD + e)["input_ids"]) for e in ends) + 8 <= 192
+    cached = run(items)
+    assert llm._prefix is not None and llm.prefix_tokens_saved > 0
+    n = len(llm._prefix[0])
+    saved = llm.prefix_tokens_saved
+    assert run(items[:2]) == cached[:2] and llm.prefix_tokens_saved == saved + 2 * n  # the stored prefix again
+    llm.prefix_cache = False
+    assert run(items) == cached
+    assert [run([x])[0] for x in items] == cached
+    assert llm.prefix_tokens_saved == saved + 2 * n
+    llm.close()
+
+
+def test_no_prefix_cache_where_the_rows_would_outgrow_a_sliding_window(tiny_models):
+    """Gemma's sliding window counts cache slots: padding between prefix and suffix would push real
+    tokens out of it, so rows longer than the window (192 here) are generated without the prefix."""
+    llm = LLM(str(tiny_models["gemma3-base"]), batch_size=3).load()
+    items = [SHARED_HEAD * 5 + "Turkish: Hadi var git.\nFrench:", SHARED_HEAD * 5 + "Turkish: İki gün.\nFrench:"]
+    assert len(llm.tokenizer(items[0])["input_ids"]) > 192
+    out = llm.complete(items, max_new_tokens=8, stop=None)
+    assert llm._prefix is None and llm.prefix_tokens_saved == 0
+    assert out == [llm.complete([x], max_new_tokens=8, stop=None)[0] for x in items]
+
+
+def test_no_prefix_cache_for_a_short_common_beginning(tiny_models):
+    llm = LLM(str(tiny_models["llama-base"]), batch_size=3).load()
+    out = llm.complete(["Kiraz uyumuyor.", "Kiraz geldi."], max_new_tokens=4, stop=None)
+    assert llm._prefix is None and llm.prefix_tokens_saved == 0 and len(out) == 2
+
+
+def test_newline_stop_ids_from_the_rust_decoder_equal_the_slow_decode(tiny_models):
+    llm = LLM(str(tiny_models["llama-base"])).load()
+    texts = llm.tokenizer.batch_decode([[i] for i in range(len(llm.tokenizer))], skip_special_tokens=False)
+    slow = [llm.tokenizer.eos_token_id] + [i for i, t in enumerate(texts) if "\n" in t]
+    assert llm._newline_eos_ids() == slow and len(slow) > 1
 
 
 @pytest.mark.parametrize("kind", ["mistral-chat", "llama-base", "mistral3-chat"])

@@ -358,6 +358,7 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     run = _Translation(units, settings, llm, stats)
     llm = run.llm
     tokens0, gen0, calls0 = llm.new_tokens, llm.gen_seconds, getattr(llm, "generate_calls", None)
+    prefix0 = getattr(llm, "prefix_tokens_saved", None)
     run.run()
     tokens, gen_s = llm.new_tokens - tokens0, llm.gen_seconds - gen0
     if run.own_llm:
@@ -366,10 +367,13 @@ def translate_segments(segments: list[Segment], settings: dict, llm: Translator 
     stats.update(model=llm.model_ref, prompt=run.prompt.version, kind=run.kind, batch_lines=run.batch_lines,
                  streams=len(run.streams), batch_size=getattr(llm, "batch_size", None), new_tokens=tokens,
                  generate_calls=None if calls0 is None else llm.generate_calls - calls0,
+                 prefix_tokens_reused=None if prefix0 is None else llm.prefix_tokens_saved - prefix0,
                  tokens_per_s=round(tokens / gen_s, 2) if gen_s else None, seconds=round(time.perf_counter() - t0, 2))
     log.info("translation: %d lines (%d to translate), %d translated, %d kept in Turkish, %d name(s) lost, "
-             "%d retries, %d halvings, %d/%d batches from cache, %d tokens at %s tokens/s, %.1f s",
+             "%d retries, %d halvings, %d/%d batches from cache, %d tokens at %s tokens/s, %.1f s%s",
              stats["lines"], stats["to_translate"], stats["translated"], stats["untranslated"], stats["name_missing"],
              stats["retries"], stats["halvings"], stats["cached_batches"], len(run.batches), tokens,
-             stats["tokens_per_s"], stats["seconds"])
+             stats["tokens_per_s"], stats["seconds"],
+             f"; {stats['prefix_tokens_reused']} prompt tokens read from the shared-prefix cache"
+             if stats.get("prefix_tokens_reused") else "")
     return segments, stats
