@@ -125,8 +125,6 @@ class CTCAligner:
 
         Words with no target at all (pure punctuation), or all words when the piece is too short for
         the characters, are interpolated and flagged."""
-        from ctc_forced_aligner import forced_align
-
         assert self.model is not None, "load() first"
         words = text.split()
         if not words:
@@ -150,9 +148,7 @@ class CTCAligner:
         if frames < len(targets) + repeats:
             log.debug("piece at %.2f s: %d frames for %d characters, interpolating", offset, frames, len(targets))
             return interpolate_words(words, offset, end)
-        path, scores = forced_align(log_probs[None].astype(np.float32), np.array([targets], dtype=np.int64),
-                                    blank=self.blank)
-        path, scores = np.asarray(path).reshape(-1), np.asarray(scores).reshape(-1)
+        path, scores = ctc_path(log_probs, targets, self.blank)
         spans = token_spans(path, self.blank)
         if len(spans) != len(targets):  # cannot happen with a valid CTC path; be safe
             log.warning("aligner returned %d spans for %d characters; interpolating", len(spans), len(targets))
@@ -168,6 +164,36 @@ class CTCAligner:
             word_scores[who].append(float(np.exp(np.mean(scores[f0:f1 + 1]))))
         probs = [float(np.mean(s)) if s else None for s in word_scores]
         return fill_gaps(times, words, offset, end, probs)
+
+
+PADDED_LOG_PROB = -1e4  # a target in a padding frame: never on the best path while real frames can hold it
+
+
+def ctc_path(log_probs: np.ndarray, targets: list[int], blank: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best CTC path (class per frame) of ``targets`` through ``log_probs`` (frames, classes), and
+    each frame's log-probability on it; needs frames >= len(targets) + repeats.
+
+    ``ctc_forced_aligner``'s kernel sizes its back-pointer table (2L + 2) x (T - L) and writes past
+    it when the frames T are fewer than about twice the targets L (found by a port of its loop;
+    heap corruption that crashed the bench process at exit on a dense window). So frames of blank
+    (log 1; every other class :data:`PADDED_LOG_PROB`) are appended up to 2 (L + R) + 2, and the
+    path is cut back to the real frames: a target placed in a padding frame would cost 1e4, so the
+    best path through the real frames is unchanged (tested against a plain Viterbi).
+    """
+    from ctc_forced_aligner import forced_align
+
+    frames = log_probs.shape[0]
+    repeats = sum(a == b for a, b in zip(targets, targets[1:]))
+    if frames < len(targets) + repeats:
+        raise ValueError(f"{frames} frames cannot hold {len(targets)} CTC targets with {repeats} repeats")
+    need = 2 * (len(targets) + repeats) + 2
+    padded = np.ascontiguousarray(log_probs, dtype=np.float32)
+    if frames < need:
+        pad = np.full((need - frames, padded.shape[1]), PADDED_LOG_PROB, np.float32)
+        pad[:, blank] = 0.0
+        padded = np.concatenate([padded, pad])
+    path, scores = forced_align(padded[None], np.array([targets], dtype=np.int64), blank=blank)
+    return np.asarray(path).reshape(-1)[:frames], np.asarray(scores).reshape(-1)[:frames]
 
 
 def token_spans(path: np.ndarray, blank: int) -> list[tuple[int, int]]:
