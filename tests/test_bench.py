@@ -100,6 +100,37 @@ def test_markdown_table_shows_every_stage_and_ratio():
     for rule in bench_workflow.STAGES:
         assert f"| {rule} |" in md
     assert "| batched |" in md and "1.16" in md and "translation capped" in md and "n/a" in md
+    results["asr_rounds"] = {"median": 1.19, "min": 1.18, "max": 1.25, "ratios": [1.18, 1.19, 1.25]}
+    assert "3 rounds in turn: median** (min-max) | **1.19** (1.18-1.25) | <= 1.0 |" in bench_report.render_markdown(results, [])
+
+
+def test_asr_rounds_alternate_the_pipeline_and_bare_and_take_the_median(tmp_path, monkeypatch):
+    calls = []
+    walls = iter([(3.0, 30.0), (2.0, 20.0)])       # vad, asr stage walls of rounds 2 and 3
+    bares = iter([25.0, 40.0])
+
+    def fake_run(workdir, *extra, label):
+        calls.append(("workflow", extra[:4]))
+        vad, asr = next(walls)
+        for rule, wall in (("vad", vad), ("asr", asr)):
+            d = tmp_path / "benchmarks" / rule
+            d.mkdir(parents=True, exist_ok=True)
+            (d / f"{bench_workflow.EPISODE}.tsv").write_text(
+                "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+                f"{wall}\t0:00:01\t1\t1\t1\t1\t0\t0\t1\t{wall}\n", encoding="utf-8")
+        return {}
+
+    def fake_bare(mode, wav, model, threads):
+        calls.append(("bare", mode))
+        return {"process_wall_s": next(bares)}
+
+    monkeypatch.setattr(bench, "run_workflow", fake_run)
+    monkeypatch.setattr(bench, "run_bare", fake_bare)
+    first = {"vad": {"wall_s": 2.0}, "asr": {"wall_s": 28.0}}
+    out = bench.alternate_asr(tmp_path, tmp_path / "x.wav", first, {"process_wall_s": 20.0}, 2)
+    assert calls == [("workflow", ("--forcerun", "vad", "--until", "asr")), ("bare", "batched")] * 2
+    assert out["pairs_s"] == [[30.0, 20.0], [33.0, 25.0], [22.0, 40.0]]
+    assert out["ratios"] == [0.55, 1.32, 1.5] and out["median"] == 1.32
 
 
 def test_summarize_reads_a_finished_workdir(tmp_path):

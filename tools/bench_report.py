@@ -114,6 +114,10 @@ def render_markdown(r: dict, notes: list[str]) -> str:
         lines.append(f"| pipeline ASR (vad+asr stage walls) / bare {m} (process wall) | {fmt(ra.get('asr_vs_' + m))} | {target} |")
         lines.append(f"| ... / bare {m} transcribe only | {fmt(ra.get('asr_vs_' + m + '_transcribe_only'))} | |")
         lines.append(f"| ... in CPU seconds (vad+asr stage CPU / bare process CPU) | {fmt(ra.get('asr_cpu_vs_' + m + '_cpu'))} | |")
+    rounds = r.get("asr_rounds")
+    if rounds:
+        lines.append(f"| **pipeline ASR / bare batched, {len(rounds['ratios'])} rounds in turn: median** (min-max) | "
+                     f"**{fmt(rounds['median'])}** ({fmt(rounds['min'])}-{fmt(rounds['max'])}) | <= 1.0 |")
     lines += [f"| pipeline WER - best bare WER | {fmt(ra['pipeline_wer_minus_best_bare'])} | <= 0 |",
               f"| time outside model compute / whole workflow | {fmt(ra['outside_model_fraction'])} | < 0.05 |",
               f"| no-op rerun s | {fmt(wf['noop_rerun_s'])} | < 3 |",
