@@ -144,11 +144,11 @@ class CTCAligner:
             return interpolate_words(words, offset, end)
         log_probs = self.emissions(audio)
         frames = log_probs.shape[0]
-        repeats = sum(a == b for a, b in zip(targets, targets[1:]))
-        if frames < len(targets) + repeats:
+        try:
+            path, scores = ctc_path(log_probs, targets, self.blank)
+        except TooFewFrames:
             log.debug("piece at %.2f s: %d frames for %d characters, interpolating", offset, frames, len(targets))
             return interpolate_words(words, offset, end)
-        path, scores = ctc_path(log_probs, targets, self.blank)
         spans = token_spans(path, self.blank)
         if len(spans) != len(targets):  # cannot happen with a valid CTC path; be safe
             log.warning("aligner returned %d spans for %d characters; interpolating", len(spans), len(targets))
@@ -164,6 +164,10 @@ class CTCAligner:
             word_scores[who].append(float(np.exp(np.mean(scores[f0:f1 + 1]))))
         probs = [float(np.mean(s)) if s else None for s in word_scores]
         return fill_gaps(times, words, offset, end, probs)
+
+
+class TooFewFrames(ValueError):
+    """Fewer frames than a CTC path of the targets needs (targets + repeated neighbours)."""
 
 
 PADDED_LOG_PROB = -1e4  # a target in a padding frame: never on the best path while real frames can hold it
@@ -185,7 +189,7 @@ def ctc_path(log_probs: np.ndarray, targets: list[int], blank: int) -> tuple[np.
     frames = log_probs.shape[0]
     repeats = sum(a == b for a, b in zip(targets, targets[1:]))
     if frames < len(targets) + repeats:
-        raise ValueError(f"{frames} frames cannot hold {len(targets)} CTC targets with {repeats} repeats")
+        raise TooFewFrames(f"{frames} frames cannot hold {len(targets)} CTC targets with {repeats} repeats")
     need = 2 * (len(targets) + repeats) + 2
     padded = np.ascontiguousarray(log_probs, dtype=np.float32)
     if frames < need:

@@ -7,9 +7,9 @@ within ``limit_s``, as faster-whisper's own VAD path packs speech. Between two p
 in the episode lies :data:`GAP_S` of silence (the model hears a pause where there was one); two
 pieces that touch in the episode (silero splits a pause shorter than two paddings between them)
 stay touching, so the window holds the episode's own continuous audio there, with no pause the
-speaker never made (and no window spent on it: 11 windows instead of 12 on the bench episode). After decoding, each word goes
-back to the piece whose span holds its midpoint (else the nearest member), its time moved from the
-window to the episode and clamped to the piece. A piece that gets no word is the caller's to retry
+speaker never made (and no window spent on it: 11 windows instead of 12 on the bench episode).
+After decoding, each word goes back to the piece whose span holds its midpoint (else the nearest
+member), its time moved from the window to the episode and clamped to the piece. A piece that gets no word is the caller's to retry
 alone, so a line the model skips inside a window is not lost.
 """
 

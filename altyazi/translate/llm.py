@@ -326,11 +326,11 @@ class LLM:
             log.debug("shared prompt prefix: %d tokens cached", n)
         new_ids = torch.full((len(rows), n + width), self.tokenizer.pad_token_id, dtype=ids.dtype)
         new_mask = torch.zeros((len(rows), n + width), dtype=mask.dtype)
+        new_ids[:, :n] = torch.tensor(rows[0][:n], dtype=ids.dtype)  # the same prefix in every row
+        new_mask[:, :n] = 1
         for i, r in enumerate(rows):
             own = len(r) - n
-            new_ids[i, :n] = torch.tensor(r[:n], dtype=ids.dtype)
             new_ids[i, n + width - own:] = torch.tensor(r[n:], dtype=ids.dtype)
-            new_mask[i, :n] = 1
             new_mask[i, n + width - own:] = 1
         copy_ = copy.deepcopy(cache)
         copy_.batch_repeat_interleave(len(rows))
