@@ -266,3 +266,25 @@ def _settings_for_oom():
     from altyazi.asr import ASRSettings
 
     return ASRSettings(chain=["faster-whisper"], models={"faster-whisper": "/nonexistent"}, device="cpu")
+
+
+@pytest.mark.parametrize("gate, ladder_expected", [(True, [0, 1]), (False, [1])])
+def test_whisper_looser_retry_follows_the_quality_gate_setting(gate, ladder_expected):
+    """asr.quality_gate reaches the faster-whisper backend (through the registry's factory): with the
+    gate off, the looser retry keeps a non-empty answer the gate would reject and sends only the
+    empty one on to the sequential temperature ladder, as the chain itself judges with the gate off."""
+    from altyazi.asr import make_backend
+    from altyazi.asr.base import Piece
+    from altyazi.asr.plan import LinkPlan
+
+    backend = make_backend(LinkPlan("faster-whisper", True, "cpu", 4), settings(quality_gate=gate))
+    assert backend.quality_gate is gate
+    pieces = [Piece(i, float(i), i + 1.0, np.zeros(16000, np.float32)) for i in range(2)]
+    backend.model = object()  # loaded, as far as transcribe() asks
+    backend._batched = lambda ps, pack=True, listen=False: [Transcript("Altyazı M.K."), Transcript("")]
+    ladder = []
+    backend._sequential = lambda ps, looser: [ladder.append(p.id) or Transcript("Sonunda!") for p in ps]
+    out = backend.transcribe(pieces, looser=True)
+    assert ladder == ladder_expected
+    assert out[1].text == "Sonunda!"
+    assert out[0].text == ("Sonunda!" if gate else "Altyazı M.K.")

@@ -17,7 +17,7 @@ from ..log import get_logger
 from ..records import Segment, interpolate_words
 from .align import CTCAligner
 from .base import SAMPLE_RATE, Piece, Transcript
-from .gate import check_transcript
+from .gate import judge as gate_judge
 from .plan import LinkPlan, plan_chain
 
 log = get_logger("asr")
@@ -51,10 +51,8 @@ def cut_pieces(audio: np.ndarray, segments: list[Segment]) -> list[Piece]:
 
 
 def judge(text: str, settings) -> list[str]:
-    """Gate reasons for ``text``; with the gate off only emptiness counts."""
-    if settings.quality_gate:
-        return check_transcript(text, settings.language)
-    return [] if text.strip() else ["empty"]
+    """Gate reasons for ``text`` under the stage's settings (:func:`.gate.judge`)."""
+    return gate_judge(text, settings.language, settings.quality_gate)
 
 
 def run_link(backend, states: list[PieceState], looser: bool, settings) -> None:

@@ -122,3 +122,11 @@ def check_transcript(text: str, language: str = "tr") -> list[str]:
     if language == "tr" and not looks_turkish(text):
         reasons.append("not_turkish")
     return reasons
+
+
+def judge(text: str, language: str = "tr", gate: bool = True) -> list[str]:
+    """The reasons the chain rejects ``text`` (:func:`check_transcript`); with the gate off
+    (``asr.quality_gate: false``) only emptiness counts."""
+    if gate:
+        return check_transcript(text, language)
+    return [] if text.strip() else ["empty"]

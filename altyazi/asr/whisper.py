@@ -28,7 +28,7 @@ from ..log import get_logger, progress
 from ..models import is_local_ref
 from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
-from .gate import check_transcript
+from .gate import judge
 from .packing import layout, pack_pieces, words_to_pieces
 
 log = get_logger("asr.whisper")
@@ -47,6 +47,7 @@ class FasterWhisperBackend:
     cpu_threads: int = 0
     mode: str = "packed"         # packed | batched | sequential
     pack_seconds: float = 28.0   # packed: consecutive pieces share one Whisper window up to this length
+    quality_gate: bool = True    # asr.quality_gate: off, the looser retry's ladder takes only empty answers
     name: str = "faster-whisper"
     gives_word_times: bool = True
 
@@ -112,7 +113,7 @@ class FasterWhisperBackend:
         # temperature ladder for those the gate still rejects. The batch keeps the normal no-speech
         # bar: under the looser one Whisper base answers "İnanılmaz." to 2 s of silence.
         outs = self._batched(pieces, pack=False)
-        again = [i for i, o in enumerate(outs) if check_transcript(o.text, self.language)]
+        again = [i for i, o in enumerate(outs) if judge(o.text, self.language, self.quality_gate)]
         if again:
             for i, out in zip(again, self._sequential([pieces[i] for i in again], True), strict=True):
                 outs[i] = out
