@@ -54,3 +54,20 @@ def test_video_cuts_are_on_their_frames(tmp_path):
     write_wav(tmp_path / "a.wav", np.zeros(16000 * 4, np.float32))
     bt.make_video(tmp_path / "a.wav", [13, 40, 52, 77], 4.0, tmp_path / "v.mp4")
     assert [round(t * 25) for t in detect_cuts(tmp_path / "v.mp4")] == [13, 40, 52, 77]
+
+
+def test_lost_means_not_on_screen_and_a_speechless_clip_is_no_line():
+    parts = [{"kind": "clip", "start": 0.0, "end": 4.0, "text": "önce"},
+             {"kind": "tts", "start": 4.3, "end": 6.0, "text": "Bu akşam eve geç geleceğim."},
+             {"kind": "clip", "start": 7.0, "end": 20.0, "text": ""},   # a scenery shot under music
+             {"kind": "tts", "start": 21.0, "end": 22.3, "text": "Kapıyı kim açtı?"}]
+    truth_ = {"parts": parts, "duration": 24.0}
+    merged = {"start": 0.5, "end": 6.0, "text": "önce\nBu akşam...", "flags": []}   # mostly the clip's
+    over_music = {"start": 10.0, "end": 11.0, "text": "Altyazı", "flags": []}
+    after = {"start": 22.4, "end": 23.0, "text": "Bu", "flags": []}                # after the line ended
+    s = bt.score([merged, over_music, after], truth_)
+    assert s["lines_lost"] == 1 and s["clips_lost"] == 0 and s["stray_cues"] == 2  # music; after the line
+    s = bt.score([merged, {**after, "start": 21.4}], truth_)                        # on for 0.9 of 1.3 s
+    assert s["lines_lost"] == 0
+    s = bt.score([{**merged, "end": 4.5}], truth_)                                  # the line shown 0.2 s
+    assert s["lines_lost"] == 2

@@ -13,8 +13,9 @@ three ways: audio timing (this branch), ASR word times (``timing_reference: asr`
 behaviour), and audio timing plus shot changes. Bare faster-whisper's segments (first word start,
 last word end) are scored the same way. Scores, in frames at 25 fps, per known line: in-time minus
 onset, out-time minus offset (p50, p90 of the absolute value, min, max), cues more than 3 frames
-early or late, out-times more than 0.5 s after speech not flagged ``extended``; lines with no cue
-(lost), cues over music/noise/silence only (stray), reading speed, WER; shot changes found, cues
+early or late, out-times more than 0.5 s after speech not flagged ``extended``; lines no cue shows
+for half their length (lost; a clip without Turkish speech is no line), cues over music, noise,
+silence or a speechless clip only (stray), reading speed, WER; shot changes found, cues
 crossing a cut within the snapping distance. Benchmarks are not tests: nothing here asserts.
 """
 
@@ -112,12 +113,30 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
+def is_speech(part: dict) -> bool:
+    """A clip or tts line with words to say: a clip whose reference transcript is empty (a scenery
+    shot under music) is not speech, and a cue over it is stray, not its line."""
+    return part["kind"] in ("clip", "tts") and bool(str(part.get("text", "-")).strip())
+
+
+def shown(cues: list[dict], part: dict) -> float:
+    """Seconds of ``part`` during which a cue is on screen (cues do not overlap each other)."""
+    return sum(_overlap(c["start"], c["end"], part["start"], part["end"]) for c in cues)
+
+
+def is_lost(cues: list[dict], part: dict) -> bool:
+    """No cue is on screen for at least half of the line (half of its first second, for a longer
+    one): the viewer does not see it. A line shown in a cue that also holds the previous clip's last
+    words is not lost (that is counted apart, as ``lines_merged_with_clip``)."""
+    return shown(cues, part) < 0.5 * min(part["end"] - part["start"], 1.0)
+
+
 def assign(cues: list[dict], parts: list[dict]) -> list[int | None]:
-    """Per cue, the index of the speech part (clip or tts) it overlaps most, or None (stray)."""
+    """Per cue, the index of the speech part (:func:`is_speech`) it overlaps most, or None (stray)."""
     out = []
     for c in cues:
         best = max(((_overlap(c["start"], c["end"], p["start"], p["end"]), k) for k, p in enumerate(parts)
-                    if p["kind"] in ("clip", "tts")), default=(0.0, None))
+                    if is_speech(p)), default=(0.0, None))
         out.append(best[1] if best[0] > 0 else None)
     return out
 
@@ -140,7 +159,7 @@ def score(cues: list[dict], truth: dict, cut_s: list[float] | None = None, snap_
     merged = 0
     for k, p in enumerate(parts):
         mine = [c for c, o in zip(cues, owner) if o == k]
-        if p["kind"] in lost and not mine:
+        if is_speech(p) and is_lost(cues, p):
             lost[p["kind"]] += 1
         if p["kind"] != "tts" or not mine:
             continue
