@@ -9,7 +9,7 @@ import torch
 from tiny_models import build_tiny_voxtral, build_tiny_wav2vec2
 
 from altyazi.asr.base import SAMPLE_RATE, Piece
-from altyazi.asr.packing import GAP_S, layout, pack_pieces, window_audio, words_to_pieces
+from altyazi.asr.packing import GAP_S, coverage, layout, pack_pieces, thin, window_audio, words_to_pieces
 from altyazi.asr.voxtral import VoxtralBackend, max_new_tokens_for
 from altyazi.errors import GPUMemoryError
 from altyazi.gpu import BatchSizer
@@ -142,16 +142,74 @@ def test_a_piece_left_without_words_is_transcribed_alone(tiny, monkeypatch):
     def align(audio, text, offset):
         calls.append(audio.size)
         words = real(audio, text, offset)
-        # the window's words all land in its first piece: the two others are left without words
-        return [Word(0.1, 0.2, w.word) for w in words] if offset == 0.0 and audio.size > pieces[0].audio.size else words
+        # the window's words all land in its first piece (spread over it): the two others are left without words
+        n = len(words)
+        return [Word(0.1 + 2.8 * k / n, 0.1 + 2.8 * (k + 1) / n, w.word) for k, w in enumerate(words)] \
+            if offset == 0.0 and audio.size > pieces[0].audio.size else words
     monkeypatch.setattr(b.aligner, "align", align)
     out = b.transcribe(pieces)
     assert b.generate_calls == 2 and b.windows == 1 + 2                # one window, two pieces alone
     assert all(t.text and t.words for t in out)
-    assert [(w.start, w.end) for w in out[0].words][0] == pytest.approx((0.1, 0.2))
+    assert out[0].words[0].start == pytest.approx(0.1) and out[0].words[-1].end == pytest.approx(2.9)
     for p, t in zip(pieces[1:], out[1:]):
         assert all(p.start <= w.start <= w.end <= p.end for w in t.words)
     b.close()
+
+
+def test_thin_is_a_skipped_piece_not_a_short_answer():
+    """The measured cases (packing.THIN_SPAN): "Bu" over the last 0.17 s of a 2.05 s piece is thin;
+    "Peki." over 0.39 s of 1.31 s (the lowest answer of its own on the bench episode) is not; neither
+    is a short piece, nor one without words (the callers retry those anyway)."""
+    piece = Piece(45, 199.792, 201.84, np.zeros(1, np.float32))
+    assert thin(piece, [Word(201.67, 201.84, "Bu")]) and coverage(piece, []) == 0.0
+    peki = Piece(84, 10.0, 11.31, np.zeros(1, np.float32))
+    assert not thin(peki, [Word(10.4, 10.79, "Peki.")])
+    assert not thin(Piece(1, 0.0, 0.8, np.zeros(1, np.float32)), [Word(0.7, 0.78, "Evet")])
+    assert not thin(piece, [])
+
+
+def test_a_thin_piece_is_transcribed_alone_and_keeps_what_covers_more(tiny, monkeypatch):
+    pieces = make_pieces([3.0, 4.0, 2.5])
+    b = backend(tiny, 30.0)
+    windows = pack_pieces(pieces, 30.0)
+    assert len(windows) == 1
+    hi = windows[0].offsets[1] / SAMPLE_RATE + 4.0   # piece 1's end, in window seconds
+
+    def align(audio, text, offset):
+        if offset == 0.0 and audio.size > pieces[0].audio.size:   # the window: piece 1 gets one word at its end
+            return [Word(0.1, 2.9, "bir"), Word(hi - 0.2, hi - 0.05, "son"), Word(hi + 0.6, hi + 2.4, "üç")]
+        return [Word(offset + 0.2, offset + 3.5, "duyuldu")]        # alone: the whole piece
+    monkeypatch.setattr(b.aligner, "align", align)
+    out = b.transcribe(pieces)
+    assert b.windows == 1 + 1                                          # piece 1 alone
+    assert [w.word for w in out[1].words] == ["duyuldu"] and out[1].words[0].start == pytest.approx(pieces[1].start + 0.2)
+    assert [w.word for w in out[0].words] == ["bir"] and [w.word for w in out[2].words] == ["üç"]
+    b.close()
+
+
+def test_whisper_retries_thin_pieces_alone_and_takes_only_a_better_answer_that_passes_the_gate():
+    from altyazi.asr.base import Transcript
+    from altyazi.asr.whisper import FasterWhisperBackend
+
+    pieces = make_pieces([2.0, 2.0, 2.0, 2.0])
+    b = FasterWhisperBackend("unused", mode="packed")
+    b.model = object()
+    words = [[Word(p.start + 1.8, p.start + 1.95, "Bu")] for p in pieces[:3]]
+    words.append([Word(pieces[3].start + 0.1, pieces[3].start + 1.9, "tamam")])
+    alone = {0: [Word(pieces[0].start + 0.1, pieces[0].start + 1.5, "Kapı"), Word(pieces[0].start + 1.5, pieces[0].start + 1.7, "açtı")],
+             1: [Word(pieces[1].start + 1.9, pieces[1].start + 1.95, "Bu")],                   # covers less
+             2: [Word(pieces[2].start + 0.1, pieces[2].start + 1.9, "Altyazı M.K.")]}          # a known hallucination
+    asked = []
+
+    def batched(ps, pack=True, listen=False):
+        assert not pack
+        asked.extend(p.id for p in ps)
+        return [Transcript(" ".join(w.word for w in alone[p.id]), alone[p.id]) for p in ps]
+    b._batched = batched
+    b._retry_thin(pieces, words)
+    assert asked == [0, 1, 2]                                           # the fourth covers 90 % of its piece
+    assert [w.word for w in words[0]] == ["Kapı", "açtı"]
+    assert [w.word for w in words[1]] == ["Bu"] and [w.word for w in words[2]] == ["Bu"]
 
 
 def test_packing_without_aligner_says_so_and_keeps_one_piece_per_window(tiny, caplog):

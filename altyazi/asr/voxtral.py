@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
 from ..log import EveryTenth, get_logger
 from .base import SAMPLE_RATE, Piece, Transcript
-from .packing import pack_pieces, window_audio, words_to_pieces
+from .packing import THIN_SPAN, coverage, pack_pieces, thin, window_audio, words_to_pieces
 
 log = get_logger("asr.voxtral")
 WINDOW_S = 30.0  # the processor pads every clip to a multiple of 30 s; longer pieces would cost 2 windows
@@ -174,13 +174,18 @@ class VoxtralBackend:
         words: dict[int, list] = {}
         for w, audio, text in zip(windows, audios, texts):
             words.update(words_to_pieces(w, pieces, self.aligner.align(audio, text, 0.0)))
-        alone = [i for i in range(len(pieces)) if not words.get(i)]
+        # The window's text gave them no word, or words over almost none of them (packing.thin: the
+        # model skipped their speech): ask again with the piece alone; a thin piece takes the alone
+        # answer when it covers more of the piece.
+        alone = [i for i in range(len(pieces)) if not words.get(i) or thin(pieces[i], words[i])]
         self.windows += len(windows) + len(alone)
-        if alone:  # the window's text gave them no word: ask again with the piece alone
-            log.info("%s: %d of %d piece(s) got no word from their window; transcribing them alone",
-                     self.name, len(alone), len(pieces))
+        if alone:
+            log.info("%s: %d of %d piece(s) got no word (or words over less than %.0f %% of them) from their "
+                     "window; transcribing them alone", self.name, len(alone), len(pieces), 100 * THIN_SPAN)
             for i, text in zip(alone, self._run_clips([pieces[i].audio for i in alone], False, "pieces alone")):
-                words[i] = self.aligner.align(pieces[i].audio, text, pieces[i].start)
+                heard = self.aligner.align(pieces[i].audio, text, pieces[i].start)
+                if coverage(pieces[i], heard) > coverage(pieces[i], words.get(i, [])) or not words.get(i):
+                    words[i] = heard
         log.info("%s: %d pieces in %d windows + %d alone; %d audio tokens for %.0f s of speech", self.name,
                  len(pieces), len(windows), len(alone), self.audio_tokens, sum(p.end - p.start for p in pieces))
         return [Transcript(" ".join(x.word for x in words[i]), list(words[i]), self.language)

@@ -29,7 +29,7 @@ from ..models import is_local_ref
 from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
 from .gate import judge
-from .packing import layout, pack_pieces, words_to_pieces
+from .packing import THIN_SPAN, coverage, layout, pack_pieces, thin, words_to_pieces
 
 log = get_logger("asr.whisper")
 GUARDS = dict(no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
@@ -178,6 +178,8 @@ class FasterWhisperBackend:
             timed = [Word(w.start - base, w.end - base, w.word, w.probability) for w in seg.words or []]
             for i, ws in words_to_pieces(windows[gi], pieces, timed).items():
                 words[i].extend(ws)
+        if self.mode == "packed" and pack:
+            self._retry_thin(pieces, words)
         if listen:
             self._spoken_from_windows(scores, [sum(pieces[i].audio.size for i in w.members) / SAMPLE_RATE
                                                for w in windows])
@@ -186,6 +188,24 @@ class FasterWhisperBackend:
         log.debug("%d piece(s) in %d clip(s) (%s)", len(pieces), len(clips), self.mode)
         return [Transcript(" ".join(w.word for w in ws).strip(), ws, info.language, info.language_probability)
                 for ws in words]
+
+    def _retry_thin(self, pieces: list[Piece], words: list[list[Word]]) -> None:
+        """Decode alone, batched, the pieces their shared window left thin (:func:`.packing.thin`:
+        Whisper skipped their speech, at most a neighbour's word landed on their edge); a piece takes
+        its alone answer when that passes the gate and covers more of it. (Pieces left with no word
+        at all go back to the chain, which retries them alone with the looser settings.)"""
+        redo = [i for i, ws in enumerate(words) if thin(pieces[i], ws)]
+        if not redo:
+            return
+        taken = 0
+        for i, out in zip(redo, self._batched([pieces[i] for i in redo], pack=False), strict=True):
+            if coverage(pieces[i], out.words) > coverage(pieces[i], words[i]) and \
+                    not judge(out.text, self.language, self.quality_gate):
+                words[i] = list(out.words)
+                taken += 1
+        log.info("%d of %d piece(s) got words over less than %.0f %% of them from their shared window (their "
+                 "speech skipped there): decoded alone, %d took the answer heard alone", len(redo), len(pieces),
+                 100 * THIN_SPAN, taken)
 
     def _spoken_from_windows(self, scores: list[list[tuple[str, float]]], speech_s: list[float]) -> None:
         """The spoken-language verdict of the whole episode from every window's language scores
