@@ -169,21 +169,35 @@ def test_thin_is_a_skipped_piece_not_a_short_answer():
 
 
 def test_a_thin_piece_is_transcribed_alone_and_keeps_what_covers_more(tiny, monkeypatch):
-    pieces = make_pieces([3.0, 4.0, 2.5])
+    """Pieces 1 and 3 get one word on their end edge from the window: both are asked alone; piece 1
+    takes its alone answer, piece 3 keeps the window's (alone it is a known hallucination)."""
+    pieces = make_pieces([3.0, 4.0, 2.5, 4.2])  # (the fake below tells the pieces alone by their length)
     b = backend(tiny, 30.0)
     windows = pack_pieces(pieces, 30.0)
     assert len(windows) == 1
-    hi = windows[0].offsets[1] / SAMPLE_RATE + 4.0   # piece 1's end, in window seconds
+    ends = [off / SAMPLE_RATE + p.end - p.start for off, p in zip(windows[0].offsets, pieces)]  # window seconds
+    alone_texts = {1: "Kapıyı kim açtı", 3: "Altyazı M.K."}
+    run_clips = b._run_clips
+
+    def fake_run_clips(clips, looser, what):
+        texts = run_clips(clips, looser, what)
+        if what != "pieces alone":
+            return texts
+        return [alone_texts[next(i for i, p in enumerate(pieces) if p.audio.size == c.size)] for c in clips]
 
     def align(audio, text, offset):
-        if offset == 0.0 and audio.size > pieces[0].audio.size:   # the window: piece 1 gets one word at its end
-            return [Word(0.1, 2.9, "bir"), Word(hi - 0.2, hi - 0.05, "son"), Word(hi + 0.6, hi + 2.4, "üç")]
-        return [Word(offset + 0.2, offset + 3.5, "duyuldu")]        # alone: the whole piece
+        if offset == 0.0 and audio.size > pieces[0].audio.size:   # the window: 1 and 3 get one word at their end
+            return [Word(0.1, 2.9, "bir"), Word(ends[1] - 0.2, ends[1] - 0.05, "son"),
+                    Word(ends[1] + 0.6, ends[1] + 2.4, "üç"), Word(ends[3] - 0.2, ends[3] - 0.05, "son")]
+        n = len(text.split())                                        # alone: the text over the whole piece
+        return [Word(offset + 0.2 + 3.3 * k / n, offset + 0.2 + 3.3 * (k + 1) / n, t) for k, t in enumerate(text.split())]
+    monkeypatch.setattr(b, "_run_clips", fake_run_clips)
     monkeypatch.setattr(b.aligner, "align", align)
     out = b.transcribe(pieces)
-    assert b.windows == 1 + 1                                          # piece 1 alone
-    assert [w.word for w in out[1].words] == ["duyuldu"] and out[1].words[0].start == pytest.approx(pieces[1].start + 0.2)
-    assert [w.word for w in out[0].words] == ["bir"] and [w.word for w in out[2].words] == ["üç"]
+    assert b.windows == 1 + 2                                          # pieces 1 and 3 alone
+    assert out[1].text == "Kapıyı kim açtı" and out[1].words[0].start == pytest.approx(pieces[1].start + 0.2)
+    assert out[3].text == "son"                                        # the alone answer fails the gate
+    assert out[0].text == "bir" and out[2].text == "üç"
     b.close()
 
 

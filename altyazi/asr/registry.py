@@ -84,7 +84,8 @@ def _voxtral(ref: str, plan, settings):
     return VoxtralBackend(ref, name=plan.name, language=settings.language, device=plan.device,
                           batch_size=plan.batch_size, max_new_tokens=int(vx.get("max_new_tokens", 256)),
                           pack_seconds=float(vx.get("pack_seconds", 30.0)),
-                          aligner_ref=settings.models.get("aligner") if settings.align else None)
+                          aligner_ref=settings.models.get("aligner") if settings.align else None,
+                          quality_gate=settings.quality_gate)
 
 
 # Weights: parameter count x 2 bytes (bf16; CTranslate2 float16). Per piece: activations + KV cache

@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
 from ..log import EveryTenth, get_logger
 from .base import SAMPLE_RATE, Piece, Transcript
+from .gate import judge
 from .packing import THIN_SPAN, coverage, pack_pieces, thin, window_audio, words_to_pieces
 
 log = get_logger("asr.voxtral")
@@ -49,6 +50,7 @@ class VoxtralBackend:
     max_new_tokens: int = 256     # cap; each batch gets max_new_tokens_for(its longest clip)
     pack_seconds: float = 30.0    # 0: one piece per window
     aligner_ref: str | None = None  # the CTC aligner packing needs (profile's aligner, when asr.align)
+    quality_gate: bool = True     # asr.quality_gate: a thin piece's alone answer must pass it to be taken
     gives_word_times: bool = False
 
     def __post_init__(self) -> None:
@@ -176,7 +178,8 @@ class VoxtralBackend:
             words.update(words_to_pieces(w, pieces, self.aligner.align(audio, text, 0.0)))
         # The window's text gave them no word, or words over almost none of them (packing.thin: the
         # model skipped their speech): ask again with the piece alone; a thin piece takes the alone
-        # answer when it covers more of the piece.
+        # answer when it covers more of the piece and passes the gate (the aligner spreads any text,
+        # a hallucination too, over the whole piece).
         alone = [i for i in range(len(pieces)) if not words.get(i) or thin(pieces[i], words[i])]
         self.windows += len(windows) + len(alone)
         if alone:
@@ -184,7 +187,8 @@ class VoxtralBackend:
                      "window; transcribing them alone", self.name, len(alone), len(pieces), 100 * THIN_SPAN)
             for i, text in zip(alone, self._run_clips([pieces[i].audio for i in alone], False, "pieces alone")):
                 heard = self.aligner.align(pieces[i].audio, text, pieces[i].start)
-                if coverage(pieces[i], heard) > coverage(pieces[i], words.get(i, [])) or not words.get(i):
+                if not words.get(i) or (coverage(pieces[i], heard) > coverage(pieces[i], words[i]) and
+                                        not judge(text, self.language, self.quality_gate)):
                     words[i] = heard
         log.info("%s: %d pieces in %d windows + %d alone; %d audio tokens for %.0f s of speech", self.name,
                  len(pieces), len(windows), len(alone), self.audio_tokens, sum(p.end - p.start for p in pieces))
