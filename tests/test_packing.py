@@ -197,8 +197,32 @@ def test_a_thin_piece_is_transcribed_alone_and_keeps_what_covers_more(tiny, monk
     assert b.windows == 1 + 2                                          # pieces 1 and 3 alone
     assert out[1].text == "Kapıyı kim açtı" and out[1].words[0].start == pytest.approx(pieces[1].start + 0.2)
     assert out[3].text == "son"                                        # the alone answer fails the gate
-    assert out[0].text == "bir" and out[2].text == "üç"
+    assert out[0].text == "bir" and out[2].text == "son üç"             # piece 1's window word, handed on
+    assert out[2].words[0].start == pytest.approx(pieces[2].start)
     b.close()
+
+
+def test_hand_over_gives_a_window_word_the_alone_answer_does_not_say_to_the_nearest_other_member():
+    """The measured case: Whisper's "Bu" of the next piece's "Bu gün" timed onto the end of the
+    skipped piece 45; alone, piece 45 says "Kapı yuki maçı." (no "Bu"): "Bu" goes to piece 46."""
+    from altyazi.asr.packing import hand_over, take_alone_answers
+
+    pieces = make_pieces([2.0, 1.6, 2.4])
+    window = pack_pieces(pieces, 28.0)[0]
+    bu = Word(pieces[0].end - 0.17, pieces[0].end, "Bu")
+    got = hand_over(window, pieces, 0, [bu], "Kapı yuki maçı.")
+    assert list(got) == [1] and got[1][0].word == "Bu" and got[1][0].start == pytest.approx(pieces[1].start)
+    assert hand_over(window, pieces, 0, [bu], "bu kapı") == {}                      # its own word: dropped
+    early = Word(pieces[2].start, pieces[2].start + 0.1, "ve")                      # on piece 2's start edge
+    assert list(hand_over(window, pieces, 2, [early], "başka")) == [1]
+    assert hand_over(pack_pieces(pieces[:1], 28.0)[0], pieces[:1], 0, [bu], "x") == {}  # nobody to give to
+    words = [[Word(pieces[0].start + 0.1, pieces[0].start + 1.5, "Kapı")], [Word(pieces[1].start + 0.2, pieces[1].end, "gün")],
+             [Word(pieces[2].start + 0.1, pieces[2].end, "bize")]]
+    assert take_alone_answers({0: [bu]}, words, [window], pieces) == 1
+    assert [w.word for w in words[1]] == ["Bu", "gün"]
+    words = [[Word(pieces[0].start + 0.1, pieces[0].start + 1.5, "Kapı")], [Word(pieces[1].start, pieces[1].end, "yeni")], []]
+    assert take_alone_answers({0: [bu], 1: []}, words, [window], pieces) == 0       # 1 took its own alone answer
+    assert [w.word for w in words[1]] == ["yeni"]
 
 
 def test_whisper_retries_thin_pieces_alone_and_takes_only_a_better_answer_that_passes_the_gate():
@@ -220,10 +244,11 @@ def test_whisper_retries_thin_pieces_alone_and_takes_only_a_better_answer_that_p
         asked.extend(p.id for p in ps)
         return [Transcript(" ".join(w.word for w in alone[p.id]), alone[p.id]) for p in ps]
     b._batched = batched
-    b._retry_thin(pieces, words)
+    b._retry_thin(pieces, words, pack_pieces(pieces, 28.0))
     assert asked == [0, 1, 2]                                           # the fourth covers 90 % of its piece
     assert [w.word for w in words[0]] == ["Kapı", "açtı"]
-    assert [w.word for w in words[1]] == ["Bu"] and [w.word for w in words[2]] == ["Bu"]
+    assert [w.word for w in words[2]] == ["Bu"]
+    assert [w.word for w in words[1]] == ["Bu", "Bu"]                   # piece 0's window word, handed on
 
 
 def test_packing_without_aligner_says_so_and_keeps_one_piece_per_window(tiny, caplog):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..metrics import normalize_turkish
 from ..records import Word
 from .base import SAMPLE_RATE, Piece
 
@@ -121,6 +122,47 @@ def thin(piece: Piece, words: list[Word]) -> bool:
     skipped this piece's speech in its window. A piece with no word at all is not thin (the callers
     retry those anyway)."""
     return bool(words) and piece.end - piece.start >= THIN_MIN_S and coverage(piece, words) < THIN_SPAN
+
+
+def hand_over(window: Window, pieces: list[Piece], i: int, stray: list[Word], said: str) -> dict[int, list[Word]]:
+    """Thin piece ``i`` takes the answer heard alone (``said``); the words its window had given it
+    that this answer does not say were heard in the window but timed onto i's edge (Whisper put the
+    "Bu" of the next piece's "Bu gün" there): each goes to the window's member nearest to it, clamped
+    to that piece: {member: words, episode seconds}. Words ``said`` also holds are i's own and stay
+    dropped; a window with no other member gives nothing."""
+    k = window.members.index(i)
+    others = [m for m in range(len(window.members)) if m != k]
+    own = set(normalize_turkish(said).split())
+    shift = pieces[i].start - window.offsets[k] / SAMPLE_RATE   # episode seconds = window seconds + shift
+    out: dict[int, list[Word]] = {}
+    for w in stray:
+        if not others or not (set(normalize_turkish(w.word).split()) - own):
+            continue
+        mid = ((w.start + w.end) / 2 - shift) * SAMPLE_RATE
+        m = min(others, key=lambda m, mid=mid: max(window.offsets[m] - mid,
+                                                   mid - window.offsets[m] - pieces[window.members[m]].audio.size, 0.0))
+        j = window.members[m]
+        p, to = pieces[j], pieces[j].start - window.offsets[m] / SAMPLE_RATE
+        start = float(min(max(w.start - shift + to, p.start), p.end))
+        out.setdefault(j, []).append(Word(start, float(min(max(w.end - shift + to, start), p.end)), w.word, w.score, w.flag))
+    return out
+
+
+def take_alone_answers(replaced: dict[int, list[Word]], words: list[list[Word]] | dict[int, list[Word]],
+                       windows: list[Window], pieces: list[Piece]) -> int:
+    """After thin pieces took their alone answers (``replaced``: piece -> the window's words it had,
+    ``words``: every piece's words, the new ones in place), hand each replaced piece's window words
+    to their neighbour (:func:`hand_over`), except to a piece that took an alone answer itself.
+    Returns how many words were handed over."""
+    window_of = {i: w for w in windows for i in w.members}
+    handed = 0
+    for i, old in replaced.items():
+        said = " ".join(w.word for w in words[i])
+        for j, given in hand_over(window_of[i], pieces, i, old, said).items():
+            if j not in replaced:
+                words[j] = sorted([*words[j], *given], key=lambda w: w.start)
+                handed += len(given)
+    return handed
 
 
 def words_to_pieces(window: Window, pieces: list[Piece], words: list[Word]) -> dict[int, list[Word]]:

@@ -24,7 +24,7 @@ from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
 from ..log import EveryTenth, get_logger
 from .base import SAMPLE_RATE, Piece, Transcript
 from .gate import judge
-from .packing import THIN_SPAN, coverage, pack_pieces, thin, window_audio, words_to_pieces
+from .packing import THIN_SPAN, coverage, pack_pieces, take_alone_answers, thin, window_audio, words_to_pieces
 
 log = get_logger("asr.voxtral")
 WINDOW_S = 30.0  # the processor pads every clip to a multiple of 30 s; longer pieces would cost 2 windows
@@ -185,11 +185,15 @@ class VoxtralBackend:
         if alone:
             log.info("%s: %d of %d piece(s) got no word (or words over less than %.0f %% of them) from their "
                      "window; transcribing them alone", self.name, len(alone), len(pieces), 100 * THIN_SPAN)
+            replaced = {}
             for i, text in zip(alone, self._run_clips([pieces[i].audio for i in alone], False, "pieces alone")):
                 heard = self.aligner.align(pieces[i].audio, text, pieces[i].start)
-                if not words.get(i) or (coverage(pieces[i], heard) > coverage(pieces[i], words[i]) and
-                                        not judge(text, self.language, self.quality_gate)):
+                if not words.get(i):
                     words[i] = heard
+                elif coverage(pieces[i], heard) > coverage(pieces[i], words[i]) and \
+                        not judge(text, self.language, self.quality_gate):
+                    replaced[i], words[i] = words[i], heard
+            take_alone_answers(replaced, words, windows, pieces)  # their window words go to their neighbour
         log.info("%s: %d pieces in %d windows + %d alone; %d audio tokens for %.0f s of speech", self.name,
                  len(pieces), len(windows), len(alone), self.audio_tokens, sum(p.end - p.start for p in pieces))
         return [Transcript(" ".join(x.word for x in words[i]), list(words[i]), self.language)

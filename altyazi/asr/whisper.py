@@ -29,7 +29,7 @@ from ..models import is_local_ref
 from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
 from .gate import judge
-from .packing import THIN_SPAN, coverage, layout, pack_pieces, thin, words_to_pieces
+from .packing import THIN_SPAN, coverage, layout, pack_pieces, take_alone_answers, thin, words_to_pieces
 
 log = get_logger("asr.whisper")
 GUARDS = dict(no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
@@ -179,7 +179,7 @@ class FasterWhisperBackend:
             for i, ws in words_to_pieces(windows[gi], pieces, timed).items():
                 words[i].extend(ws)
         if self.mode == "packed" and pack:
-            self._retry_thin(pieces, words)
+            self._retry_thin(pieces, words, windows)
         if listen:
             self._spoken_from_windows(scores, [sum(pieces[i].audio.size for i in w.members) / SAMPLE_RATE
                                                for w in windows])
@@ -189,23 +189,25 @@ class FasterWhisperBackend:
         return [Transcript(" ".join(w.word for w in ws).strip(), ws, info.language, info.language_probability)
                 for ws in words]
 
-    def _retry_thin(self, pieces: list[Piece], words: list[list[Word]]) -> None:
+    def _retry_thin(self, pieces: list[Piece], words: list[list[Word]], windows: list) -> None:
         """Decode alone, batched, the pieces their shared window left thin (:func:`.packing.thin`:
         Whisper skipped their speech, at most a neighbour's word landed on their edge); a piece takes
-        its alone answer when that passes the gate and covers more of it. (Pieces left with no word
-        at all go back to the chain, which retries them alone with the looser settings.)"""
+        its alone answer when that passes the gate and covers more of it, and the window's words it
+        had go back to their neighbour (:func:`.packing.hand_over`). (Pieces left with no word at
+        all go back to the chain, which retries them alone with the looser settings.)"""
         redo = [i for i, ws in enumerate(words) if thin(pieces[i], ws)]
         if not redo:
             return
-        taken = 0
+        taken: dict[int, list[Word]] = {}
         for i, out in zip(redo, self._batched([pieces[i] for i in redo], pack=False), strict=True):
             if coverage(pieces[i], out.words) > coverage(pieces[i], words[i]) and \
                     not judge(out.text, self.language, self.quality_gate):
+                taken[i] = words[i]
                 words[i] = list(out.words)
-                taken += 1
+        handed = take_alone_answers(taken, words, windows, pieces)
         log.info("%d of %d piece(s) got words over less than %.0f %% of them from their shared window (their "
-                 "speech skipped there): decoded alone, %d took the answer heard alone", len(redo), len(pieces),
-                 100 * THIN_SPAN, taken)
+                 "speech skipped there): decoded alone, %d took the answer heard alone (%d window word(s) handed "
+                 "to a neighbour)", len(redo), len(pieces), 100 * THIN_SPAN, len(taken), handed)
 
     def _spoken_from_windows(self, scores: list[list[tuple[str, float]]], speech_s: list[float]) -> None:
         """The spoken-language verdict of the whole episode from every window's language scores
