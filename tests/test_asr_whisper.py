@@ -120,3 +120,49 @@ def test_spoken_language_comes_with_the_decoding(whisper, clip_pieces, caplog, m
     assert backend.spoken[0] == "en"
     [warning] = [r.getMessage() for r in caplog.records if "sounds like" in r.getMessage()]
     assert "'en'" in warning and "not 'tr'" in warning
+
+
+def test_a_window_that_skips_speech_without_timestamp_tokens_is_decoded_again_with_them(whisper, clip_pieces,
+                                                                                        monkeypatch, caplog):
+    """The first pass decodes packed windows without timestamp tokens; when a window comes back
+    with a piece of speech unheard (Whisper ended the window early: simulated here by dropping the
+    first window's answer in that pass), that window is decoded again with them and its pieces read
+    as in `always` mode; the other windows keep their first answer."""
+    import logging
+
+    from faster_whisper import BatchedInferencePipeline
+
+    from altyazi.asr.packing import pack_pieces
+
+    def run(timestamp_tokens):
+        backend = FasterWhisperBackend(whisper, device="cpu", compute_type="int8", batch_size=4, mode="packed",
+                                       pack_seconds=10.0, timestamp_tokens=timestamp_tokens)
+        backend.load()
+        try:
+            return backend.transcribe(clip_pieces)
+        finally:
+            backend.close()
+
+    always = run("always")
+    calls = []
+    transcribe = BatchedInferencePipeline.transcribe
+
+    def early_end(self, audio, clip_timestamps, without_timestamps, **kw):
+        calls.append((len(clip_timestamps), without_timestamps))
+        segments, info = transcribe(self, audio, clip_timestamps=clip_timestamps,
+                                    without_timestamps=without_timestamps, **kw)
+        first = int(clip_timestamps[0]["start"] * 100)
+        return [s for s in segments if not (without_timestamps and s.seek == first)], info
+
+    monkeypatch.setattr(BatchedInferencePipeline, "transcribe", early_end)
+    caplog.set_level(logging.INFO, logger="altyazi")
+    fast = run("on_failure")
+    windows = pack_pieces(clip_pieces, 10.0)
+    assert len(windows) > 1
+    assert calls[0] == (len(windows), True) and calls[1] == (1, False)   # one pass, then the one window again
+    first = set(windows[0].members)
+    for i, (a, b) in enumerate(zip(always, fast)):
+        assert b.text, i
+        if i in first:
+            assert b.text == a.text and [w.start for w in b.words] == [w.start for w in a.words]
+    assert any("1 of %d window(s) left a piece without words" % len(windows) in r.getMessage() for r in caplog.records)

@@ -74,7 +74,7 @@ def _faster_whisper(ref: str, plan, settings):
                                 compute_type=fw.get("compute_type", "auto"), beam_size=int(fw.get("beam_size", 5)),
                                 batch_size=plan.batch_size, cpu_threads=int(fw.get("cpu_threads", 0)),
                                 mode=fw.get("mode", "packed"), pack_seconds=float(fw.get("pack_seconds", 28.0)),
-                                quality_gate=settings.quality_gate)
+                                timestamp_tokens=fw.get("timestamp_tokens", "on_failure"), quality_gate=settings.quality_gate)
 
 
 def _voxtral(ref: str, plan, settings):
