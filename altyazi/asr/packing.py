@@ -124,6 +124,11 @@ def thin(piece: Piece, words: list[Word]) -> bool:
     return bool(words) and piece.end - piece.start >= THIN_MIN_S and coverage(piece, words) < THIN_SPAN
 
 
+def unheard(piece: Piece, words: list[Word]) -> bool:
+    """The piece's speech was not heard in its shared window: no word at all, or :func:`thin` ones."""
+    return not words or thin(piece, words)
+
+
 def hand_over(window: Window, pieces: list[Piece], i: int, stray: list[Word], said: str) -> dict[int, list[Word]]:
     """Thin piece ``i`` takes the answer heard alone (``said``); the words its window had given it
     that this answer does not say were heard in the window but timed onto i's edge (Whisper put the

@@ -24,7 +24,7 @@ from ..errors import AltyaziError, GPUMemoryError, ModelMissingError
 from ..log import EveryTenth, get_logger
 from .base import SAMPLE_RATE, Piece, Transcript
 from .gate import judge
-from .packing import THIN_SPAN, coverage, pack_pieces, take_alone_answers, thin, window_audio, words_to_pieces
+from .packing import THIN_SPAN, coverage, pack_pieces, take_alone_answers, unheard, window_audio, words_to_pieces
 
 log = get_logger("asr.voxtral")
 WINDOW_S = 30.0  # the processor pads every clip to a multiple of 30 s; longer pieces would cost 2 windows
@@ -180,7 +180,7 @@ class VoxtralBackend:
         # model skipped their speech): ask again with the piece alone; a thin piece takes the alone
         # answer when it covers more of the piece and passes the gate (the aligner spreads any text,
         # a hallucination too, over the whole piece).
-        alone = [i for i in range(len(pieces)) if not words.get(i) or thin(pieces[i], words[i])]
+        alone = [i for i in range(len(pieces)) if unheard(pieces[i], words.get(i, []))]
         self.windows += len(windows) + len(alone)
         if alone:
             log.info("%s: %d of %d piece(s) got no word (or words over less than %.0f %% of them) from their "

@@ -29,7 +29,7 @@ from ..models import is_local_ref
 from ..records import Word
 from .base import SAMPLE_RATE, Piece, Transcript
 from .gate import judge
-from .packing import THIN_SPAN, coverage, layout, pack_pieces, take_alone_answers, thin, words_to_pieces
+from .packing import THIN_SPAN, coverage, layout, pack_pieces, take_alone_answers, thin, unheard, words_to_pieces
 
 log = get_logger("asr.whisper")
 GUARDS = dict(no_speech_threshold=0.6, log_prob_threshold=-1.0, compression_ratio_threshold=2.4)
@@ -139,8 +139,6 @@ class FasterWhisperBackend:
                         probability=info.language_probability)
 
     def _batched(self, pieces: list[Piece], pack: bool = True, listen: bool = False) -> list[Transcript]:
-        from faster_whisper import BatchedInferencePipeline
-
         from ..gpu import BatchSizer
 
         # `batched`: each piece is its own clip (one chunk per piece). `packed`: consecutive pieces
@@ -149,17 +147,14 @@ class FasterWhisperBackend:
         packed = self.mode == "packed" and pack
         windows = pack_pieces(pieces, self.pack_seconds if packed else 0.0)
         audio = layout(pieces)
-        pipeline = BatchedInferencePipeline(self.model)
         self.sizer = self.sizer or BatchSizer(self.batch_size, "faster-whisper")
         scores: list[list[tuple[str, float]]] = []
-        if listen:
-            _listen_for_language(pipeline, scores)
         fast = packed and self.timestamp_tokens == "on_failure"
-        words, info = self._decode_windows(pipeline, audio, windows, range(len(windows)), pieces, without_timestamps=fast)
-        if listen:
-            _unlisten(pipeline)
+        words: list[list[Word]] = [[] for _ in pieces]
+        info = self._decode_windows(audio, windows, range(len(windows)), pieces, words, without_timestamps=fast,
+                                    scores=scores if listen else None)
         if fast:
-            self._redo_with_timestamps(pipeline, audio, windows, pieces, words)
+            self._redo_with_timestamps(audio, windows, pieces, words)
         if packed:
             self._retry_thin(pieces, words, windows)
         if listen:
@@ -169,19 +164,23 @@ class FasterWhisperBackend:
         return [Transcript(" ".join(w.word for w in ws).strip(), ws, info.language, info.language_probability)
                 for ws in words]
 
-    def _decode_windows(self, pipeline, audio: np.ndarray, windows: list, which, pieces: list[Piece],
-                        without_timestamps: bool, words: list[list[Word]] | None = None) -> tuple[list, object]:
+    def _decode_windows(self, audio: np.ndarray, windows: list, which, pieces: list[Piece], words: list[list[Word]],
+                        without_timestamps: bool, scores: list | None = None):
         """Decode ``windows[which]`` of the laid-out ``audio`` in one batched call; each window's
-        words go back to its pieces (``words``, one list per piece, filled in place)."""
+        words go back to its pieces (``words``, one list per piece, extended in place). With
+        ``scores``, each window's language scores are appended to it. Returns faster-whisper's info."""
+        from faster_whisper import BatchedInferencePipeline
+
         which = list(which)
         clips = [{"start": windows[k].start / SAMPLE_RATE, "end": (windows[k].start + windows[k].samples) / SAMPLE_RATE}
                  for k in which]
-        words = words if words is not None else [[] for _ in pieces]
-        listened = getattr(pipeline, "language_scores", None)
+        pipeline = BatchedInferencePipeline(self.model)
+        if scores is not None:
+            _listen_for_language(pipeline, scores)
 
         def run(size: int) -> tuple[list, object]:
-            if listened is not None:
-                listened.clear()  # an OOM-halved rerun starts over
+            if scores is not None:
+                scores.clear()  # an OOM-halved rerun starts over
             segments, info = pipeline.transcribe(
                 audio, language=self.language, beam_size=self.beam_size, word_timestamps=True,
                 clip_timestamps=clips, batch_size=size, without_timestamps=without_timestamps, temperature=0.0,
@@ -206,23 +205,23 @@ class FasterWhisperBackend:
                 words[i].extend(ws)
         if dropped:
             log.debug("%d segment(s) dropped by the no-speech guard", dropped)
-        return words, info
+        return info
 
-    def _redo_with_timestamps(self, pipeline, audio: np.ndarray, windows: list, pieces: list[Piece],
+    def _redo_with_timestamps(self, audio: np.ndarray, windows: list, pieces: list[Piece],
                               words: list[list[Word]]) -> None:
         """The first pass decodes packed windows without timestamp tokens (~15 % fewer tokens, the
         word times come from the cross-attention alignment either way). Without them Whisper may end a
         window early and skip its last utterances (on the espeak timing episode, whole windows came
         back empty): a window where a piece of speech got no word, or only a sliver of one
-        (:func:`.packing.thin`), is decoded again with timestamp tokens, and its pieces take that answer."""
-        failed = [k for k, w in enumerate(windows) if any(not words[i] or thin(pieces[i], words[i]) for i in w.members)]
+        (:func:`.packing.unheard`), is decoded again with timestamp tokens, and its pieces take that answer."""
+        failed = [k for k, w in enumerate(windows) if any(unheard(pieces[i], words[i]) for i in w.members)]
         if not failed:
             log.info("%d window(s) decoded without timestamp tokens, none skipped speech", len(windows))
             return
         for k in failed:
             for i in windows[k].members:
                 words[i] = []
-        self._decode_windows(pipeline, audio, windows, failed, pieces, without_timestamps=False, words=words)
+        self._decode_windows(audio, windows, failed, pieces, words, without_timestamps=False)
         log.info("%d of %d window(s) left a piece without words when decoded without timestamp tokens: decoded "
                  "again with them", len(failed), len(windows))
         if len(failed) * 2 > len(windows):
@@ -325,12 +324,6 @@ def _listen_for_language(pipeline, scores: list) -> None:
             log.debug("no language scores: %s", err)
         return encoder_output, outputs
     pipeline.generate_segment_batched = generate_and_listen
-    pipeline.language_scores = scores
-
-
-def _unlisten(pipeline) -> None:
-    """Undo :func:`_listen_for_language` (a second pass over some windows must not add scores)."""
-    del pipeline.generate_segment_batched, pipeline.language_scores
 
 
 def _no_speech(seg) -> bool:
